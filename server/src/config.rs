@@ -1,0 +1,259 @@
+//! The daemon's configuration: the TOML file and the flags, merged (flags win) and validated
+//! into one [`Config`] that the rest of the daemon reads.
+
+use crate::cli::{LogFormat, PathArgs, ServeArgs};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default TLS protocol port.
+pub const DEFAULT_PORT: u16 = 5000;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file '{path}': {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file '{path}': {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no data directory: set --data-dir (no home directory was found)")]
+    NoDataDir,
+}
+
+/// The config file: every key optional, unknown keys refused so that a typo is not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub users: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub sample_interval_ms: Option<u64>,
+    pub stop_grace_ms: Option<u64>,
+    pub log_format: Option<LogFormat>,
+    pub max_connections: Option<usize>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+}
+
+/// Where the daemon keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub users: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The certificate pair was given by the admin (never generated).
+    pub cert_given: bool,
+}
+
+impl Paths {
+    /// Directory of started processes' output logs.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// File of the processes started through the daemon.
+    pub fn started_file(&self) -> PathBuf {
+        self.data_dir.join("started.json")
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub paths: Paths,
+    pub sample_interval: Duration,
+    pub stop_grace: Duration,
+    pub log_format: LogFormat,
+    pub max_connections: usize,
+    /// TLS handshake limit.
+    pub handshake_timeout: Duration,
+    /// Idle limit before login.
+    pub login_timeout: Duration,
+    /// Idle limit after login.
+    pub idle_timeout: Duration,
+    /// Limit on writing one reply to a client.
+    pub write_timeout: Duration,
+    /// Samples of status history kept (one per sample interval).
+    pub history_len: usize,
+}
+
+impl Config {
+    /// Merges flags over the file (read from `paths.config` when given) and validates.
+    pub fn resolve(paths: &PathArgs, serve: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &paths.config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(paths, serve, file)
+    }
+
+    pub fn merge(
+        paths: &PathArgs,
+        serve: &ServeArgs,
+        file: FileConfig,
+    ) -> Result<Self, ConfigError> {
+        let resolved = resolve_paths(paths, &file)?;
+        let sample_ms = serve
+            .sample_interval_ms
+            .or(file.sample_interval_ms)
+            .unwrap_or(1000);
+        if !(100..=60_000).contains(&sample_ms) {
+            return Err(ConfigError::Invalid(format!(
+                "sample interval '{sample_ms}' ms is out of range: use 100 to 60000"
+            )));
+        }
+        let grace_ms = serve.stop_grace_ms.or(file.stop_grace_ms).unwrap_or(5000);
+        if grace_ms > vigia_shared::proto::limits::MAX_GRACE_MS {
+            return Err(ConfigError::Invalid(format!(
+                "stop grace '{grace_ms}' ms is too long: at most {}",
+                vigia_shared::proto::limits::MAX_GRACE_MS
+            )));
+        }
+        let max_connections = serve
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(1024);
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections must be at least 1".into(),
+            ));
+        }
+        let sample_interval = Duration::from_millis(sample_ms);
+        Ok(Self {
+            listen: serve
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT))),
+            paths: resolved,
+            sample_interval,
+            stop_grace: Duration::from_millis(grace_ms),
+            log_format: serve.log_format.or(file.log_format).unwrap_or_default(),
+            max_connections,
+            handshake_timeout: Duration::from_secs(10),
+            login_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(3600),
+            write_timeout: Duration::from_secs(30),
+            history_len: (3_600_000 / sample_ms).max(1) as usize,
+        })
+    }
+}
+
+/// Resolves the file locations alone (enough for the admin subcommands).
+pub fn resolve_paths(paths: &PathArgs, file: &FileConfig) -> Result<Paths, ConfigError> {
+    let data_dir = match paths.data_dir.clone().or_else(|| file.data_dir.clone()) {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    let cert = paths.cert.clone().or_else(|| file.cert.clone());
+    let key = paths.key.clone().or_else(|| file.key.clone());
+    let cert_given = match (&cert, &key) {
+        (Some(_), Some(_)) => true,
+        (None, None) => false,
+        _ => {
+            return Err(ConfigError::Invalid(
+                "cert and key go together: give both or neither".into(),
+            ));
+        }
+    };
+    Ok(Paths {
+        users: paths
+            .users
+            .clone()
+            .or_else(|| file.users.clone())
+            .unwrap_or_else(|| data_dir.join("users.json")),
+        cert: cert.unwrap_or_else(|| data_dir.join("cert.pem")),
+        key: key.unwrap_or_else(|| data_dir.join("key.pem")),
+        cert_given,
+        data_dir,
+    })
+}
+
+/// Paths for the admin subcommands: the config file is read for its path keys only.
+pub fn resolve_admin_paths(paths: &PathArgs) -> Result<Paths, ConfigError> {
+    let file = match &paths.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    resolve_paths(paths, &file)
+}
+
+fn default_data_dir() -> Result<PathBuf, ConfigError> {
+    if rustix::process::geteuid().is_root() {
+        return Ok(PathBuf::from("/var/lib/vigia"));
+    }
+    directories::ProjectDirs::from("", "", "vigia")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or(ConfigError::NoDataDir)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn dirs(data: &str) -> PathArgs {
+        PathArgs {
+            data_dir: Some(data.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: FileConfig = toml::from_str(
+            "listen = \"127.0.0.1:6000\"\nstop_grace_ms = 100\nsample_interval_ms = 500",
+        )
+        .unwrap();
+        let serve = ServeArgs {
+            listen: Some("127.0.0.1:7001".parse().unwrap()),
+            ..Default::default()
+        };
+        let cfg = Config::merge(&dirs("/tmp/x"), &serve, file).unwrap();
+        assert_eq!(cfg.listen.port(), 7001);
+        assert_eq!(cfg.stop_grace, Duration::from_millis(100));
+        assert_eq!(cfg.sample_interval, Duration::from_millis(500));
+        assert_eq!(cfg.history_len, 7200);
+        assert_eq!(cfg.paths.users, PathBuf::from("/tmp/x/users.json"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("lisen = \"0.0.0.0:1\"").is_err());
+    }
+
+    #[test]
+    fn defaults_listen_on_all_interfaces_port_5000() {
+        let cfg = Config::merge(
+            &dirs("/tmp/x"),
+            &ServeArgs::default(),
+            FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(cfg.listen.to_string(), "0.0.0.0:5000");
+        assert_eq!(cfg.stop_grace, Duration::from_secs(5));
+    }
+}

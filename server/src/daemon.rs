@@ -1,0 +1,177 @@
+//! Start-up and shutdown: prepares the data directory, the certificate and the users file,
+//! builds the [`Services`], runs the accept loop, and on shutdown lets sessions finish.
+
+use crate::auth::{self, Authenticator};
+use crate::certs;
+use crate::config::Config;
+use crate::procs::ProcessManager;
+use crate::procs::registry::Registry;
+use crate::sampler;
+use crate::services::Services;
+use anyhow::Context as _;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long sessions get to finish their requests at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What first start made and the admin must be told.
+pub struct FirstStart {
+    /// The generated password of `admin`, when the users file was just made.
+    pub admin_password: Option<String>,
+    pub fingerprint: String,
+    pub cert_created: bool,
+}
+
+/// Makes the data directory (mode 0700), the certificate pair and the users file when missing.
+pub fn prepare(cfg: &Config) -> anyhow::Result<FirstStart> {
+    let paths = &cfg.paths;
+    make_private_dir(&paths.data_dir)?;
+    make_private_dir(&paths.logs_dir())?;
+    let identity = certs::load_or_create(paths)?;
+    let admin_password = auth::create_if_missing(&paths.users)?;
+    Ok(FirstStart {
+        admin_password,
+        fingerprint: identity.fingerprint,
+        cert_created: identity.created,
+    })
+}
+
+fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating directory '{}'", dir.display()))?;
+    } else if let Ok(meta) = std::fs::metadata(dir)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(dir = %dir.display(), "data directory is readable by other users; chmod 700 it");
+    }
+    Ok(())
+}
+
+/// Runs the daemon on an already bound listener until `shutdown` is cancelled. The data
+/// directory must have been [`prepare`]d.
+pub async fn run_with(
+    cfg: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let cfg = Arc::new(cfg);
+    let identity = certs::load_or_create(&cfg.paths)?;
+    let tls = vigia_shared::tls::server_config(identity.certs, identity.key)
+        .context("building the TLS configuration")?;
+    let auth = Arc::new(Authenticator::load(&cfg.paths.users)?);
+    let procs = Arc::new(ProcessManager::new(
+        Registry::load(&cfg.paths.started_file()),
+        cfg.paths.logs_dir(),
+        cfg.paths.data_dir.clone(),
+        cfg.stop_grace,
+    ));
+    let sampler = sampler::spawn(cfg.sample_interval, cfg.history_len, shutdown.clone())
+        .context("starting the sampler")?;
+    let svc = Services {
+        config: cfg.clone(),
+        auth,
+        procs,
+        sampler,
+    };
+    let addr = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    tracing::info!(%addr, fingerprint = %identity.fingerprint, "listening for TLS connections on {addr}");
+
+    let tracker = TaskTracker::new();
+    let reload = tokio::spawn(reload_on_sighup(svc.clone(), shutdown.clone()));
+    crate::listener::accept_loop(
+        listener,
+        TlsAcceptor::from(tls),
+        svc,
+        shutdown.clone(),
+        tracker.clone(),
+    )
+    .await;
+    reload.abort();
+    tracker.close();
+    tracing::info!(
+        sessions = tracker.len(),
+        "shutting down; started processes keep running"
+    );
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("sessions did not finish in time; closing them");
+    }
+    Ok(())
+}
+
+/// Re-reads the users file on SIGHUP; open sessions stay open.
+async fn reload_on_sighup(svc: Services, shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = hup.recv() => if r.is_none() { return },
+        }
+        match svc.auth.reload() {
+            Ok(n) => tracing::info!(users = n, "reloaded the users file"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload the users file; keeping the old users")
+            }
+        }
+    }
+}
+
+/// Binds the configured address, prints what first start made, and runs until SIGINT/SIGTERM.
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    let first = prepare(&cfg)?;
+    if first.cert_created {
+        tracing::info!(cert = %cfg.paths.cert.display(), "made a self-signed certificate");
+    }
+    eprintln!(
+        "vigiad certificate SHA-256 fingerprint: {}",
+        first.fingerprint
+    );
+    if let Some(pw) = &first.admin_password {
+        eprintln!(
+            "\nCreated {} with user 'admin' and password:\n\n    {pw}\n\n\
+             It is shown only this once and stored only as a hash; change it with \
+             'vigiad user passwd admin'.\n",
+            cfg.paths.users.display()
+        );
+    }
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.listen))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    run_with(cfg, listener, shutdown).await
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+    token.cancel();
+}

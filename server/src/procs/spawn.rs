@@ -1,0 +1,162 @@
+//! Starting a process: no shell, its own session, a fixed small environment, output to a log.
+
+use super::registry::{StartedRecord, start_ticks};
+use super::{ProcError, ProcessManager};
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use vigia_shared::Pid;
+use vigia_shared::proto::StartRequest;
+
+/// `PATH` of started processes: the system's directories only, never the caller's.
+const SAFE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl ProcessManager {
+    /// Starts `req.argv` on behalf of `user`; returns once the program has been exec'd, so a
+    /// STOP that follows can never arrive before the program can receive it.
+    pub async fn start(self: &Arc<Self>, req: &StartRequest, user: &str) -> Result<Pid, ProcError> {
+        let program = req
+            .argv
+            .first()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ProcError::BadRequest("empty command".into()))?
+            .clone();
+        if req.argv.iter().any(|a| a.contains('\0')) {
+            return Err(ProcError::BadRequest(
+                "arguments may not contain NUL bytes".into(),
+            ));
+        }
+        let cwd = match &req.cwd {
+            Some(dir) => {
+                let p = PathBuf::from(dir);
+                if !p.is_absolute() || !p.is_dir() {
+                    return Err(ProcError::BadRequest(format!(
+                        "working directory '{dir}' is not an existing absolute directory"
+                    )));
+                }
+                p
+            }
+            None => self.work_dir.clone(),
+        };
+        let started_at_ms = now_ms();
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let pending_log = self
+            .logs_dir
+            .join(format!("starting-{started_at_ms}-{seq}.log"));
+        let log = open_log(&pending_log).map_err(|e| {
+            ProcError::Internal(format!(
+                "cannot create log '{}': {e}",
+                pending_log.display()
+            ))
+        })?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| ProcError::Internal(format!("cannot share log: {e}")))?;
+
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.args(&req.argv[1..])
+            .env_clear()
+            .env("PATH", SAFE_PATH)
+            .env("HOME", home_dir(&self.work_dir))
+            .env(
+                "LANG",
+                std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".into()),
+            )
+            .current_dir(&cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(false);
+        detach(&mut cmd);
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&pending_log);
+                return Err(ProcError::SpawnFailed {
+                    program,
+                    reason: spawn_reason(&e),
+                });
+            }
+        };
+        let pid = Pid(child.id().unwrap_or(0));
+        let log_path = self.logs_dir.join(format!("{}-{started_at_ms}.log", pid.0));
+        let log_path = match std::fs::rename(&pending_log, &log_path) {
+            Ok(()) => log_path,
+            Err(_) => pending_log,
+        };
+        let ticks = start_ticks(pid).unwrap_or(0);
+        self.registry.add(StartedRecord {
+            pid,
+            start_ticks: ticks,
+            user: user.to_owned(),
+            argv: req.argv.clone(),
+            log: log_path,
+            started_at_ms,
+            exit: None,
+        });
+        // Reap the child when it exits, and note how it ended.
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut child = child;
+            if let Ok(status) = child.wait().await {
+                use std::os::unix::process::ExitStatusExt;
+                let code = status
+                    .code()
+                    .or_else(|| status.signal().map(|s| -s))
+                    .unwrap_or(0);
+                tracing::info!(pid = pid.0, exit = code, "started process exited");
+                me.registry.mark_exited(pid, ticks, code);
+            }
+        });
+        Ok(pid)
+    }
+}
+
+/// Puts the child in a session of its own, so that signals meant for the daemon's terminal or
+/// process group never reach it, and it outlives the daemon.
+#[allow(unsafe_code)]
+fn detach(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the forked child before exec and only calls setsid(2), which
+    // is async-signal-safe and touches no memory shared with the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::process::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+fn home_dir(fallback: &Path) -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+fn spawn_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "no such program (it is looked up in the system PATH)".into()
+        }
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis().try_into().unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

@@ -1,1 +1,7 @@
-fn main() {}
+//! One integration binary: the real daemon on loopback over real TLS.
+#![allow(clippy::unwrap_used)]
+
+mod binary;
+mod common;
+mod json;
+mod text;

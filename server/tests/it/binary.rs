@@ -1,0 +1,1 @@
+//! The `vigiad` binary itself.

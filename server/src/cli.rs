@@ -59,6 +59,21 @@ pub struct ServeArgs {
     /// Most connections open at once [default: 1024].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Most connections open at once from one client address [default: 128].
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Address and port of the web panel [default: all interfaces, port 7000].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub web_listen: Option<SocketAddr>,
+    /// Do not serve the web panel.
+    #[arg(long)]
+    pub no_web: bool,
+    /// Serve the web panel over plain HTTP; allowed only on a loopback address.
+    #[arg(long)]
+    pub web_plain_http: bool,
+    /// Seconds of inactivity after which a web panel session ends [default: 1800].
+    #[arg(long, value_name = "SECS")]
+    pub web_session_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]

@@ -10,6 +10,9 @@ use std::time::Duration;
 /// Default TLS protocol port.
 pub const DEFAULT_PORT: u16 = 5000;
 
+/// Default web panel port.
+pub const DEFAULT_WEB_PORT: u16 = 7000;
+
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -42,6 +45,20 @@ pub struct FileConfig {
     pub stop_grace_ms: Option<u64>,
     pub log_format: Option<LogFormat>,
     pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+    /// Failed logins allowed (per client address and per user) before lock-outs begin.
+    pub lockout_failures: Option<u32>,
+    /// First lock-out, seconds; it doubles with each further failure.
+    pub lockout_first_secs: Option<u64>,
+    /// Longest lock-out, seconds.
+    pub lockout_max_secs: Option<u64>,
+    pub web_listen: Option<SocketAddr>,
+    pub no_web: Option<bool>,
+    pub web_plain_http: Option<bool>,
+    pub web_session_timeout_secs: Option<u64>,
+    /// Extra host names the web panel answers to (besides localhost, IP addresses and the
+    /// machine's host name), e.g. a DNS name the admins use.
+    pub web_hosts: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -89,6 +106,8 @@ pub struct Config {
     pub stop_grace: Duration,
     pub log_format: LogFormat,
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub lockout: crate::auth::lockout::Policy,
     /// TLS handshake limit.
     pub handshake_timeout: Duration,
     /// Idle limit before login.
@@ -99,6 +118,59 @@ pub struct Config {
     pub write_timeout: Duration,
     /// Samples of status history kept (one per sample interval).
     pub history_len: usize,
+    /// The web panel's settings.
+    pub web: WebConfig,
+}
+
+/// Settings of the web panel.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Serve the panel at all (`--no-web` turns it off).
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// Plain HTTP instead of HTTPS; only ever true on a loopback address.
+    pub plain_http: bool,
+    /// A session ends after this long without a request.
+    pub session_timeout: Duration,
+    /// Extra host names accepted in the `Host` header.
+    pub hosts: Vec<String>,
+}
+
+impl WebConfig {
+    /// Checks what only makes sense together: plain HTTP away from loopback would send
+    /// passwords across a network in clear.
+    fn resolve(serve: &ServeArgs, file: &FileConfig) -> Result<Self, ConfigError> {
+        let listen = serve
+            .web_listen
+            .or(file.web_listen)
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], DEFAULT_WEB_PORT)));
+        let enabled = !(serve.no_web || file.no_web.unwrap_or(false));
+        let plain_http = serve.web_plain_http || file.web_plain_http.unwrap_or(false);
+        if enabled && plain_http && !listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "web_plain_http is allowed only on a loopback address, and the web panel listens \
+                 on '{listen}': passwords would cross the network in clear; drop \
+                 --web-plain-http (HTTPS is the default) or use --web-listen 127.0.0.1:{}",
+                listen.port()
+            )));
+        }
+        let secs = serve
+            .web_session_timeout_secs
+            .or(file.web_session_timeout_secs)
+            .unwrap_or(1800);
+        if !(10..=7 * 24 * 3600).contains(&secs) {
+            return Err(ConfigError::Invalid(format!(
+                "web session timeout '{secs}' s is out of range: use 10 to 604800"
+            )));
+        }
+        Ok(Self {
+            enabled,
+            listen,
+            plain_http,
+            session_timeout: Duration::from_secs(secs),
+            hosts: file.web_hosts.clone().unwrap_or_default(),
+        })
+    }
 }
 
 impl Config {
@@ -142,6 +214,26 @@ impl Config {
                 "max_connections must be at least 1".into(),
             ));
         }
+        let max_connections_per_ip = serve
+            .max_connections_per_ip
+            .or(file.max_connections_per_ip)
+            .unwrap_or(128);
+        if max_connections_per_ip == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections_per_ip must be at least 1".into(),
+            ));
+        }
+        let mut lockout = crate::auth::lockout::Policy::default();
+        if let Some(n) = file.lockout_failures {
+            lockout.free_failures = n;
+        }
+        if let Some(s) = file.lockout_first_secs {
+            lockout.first_lock = Duration::from_secs(s);
+        }
+        if let Some(s) = file.lockout_max_secs {
+            lockout.max_lock = Duration::from_secs(s);
+        }
+        let web = WebConfig::resolve(serve, &file)?;
         let sample_interval = Duration::from_millis(sample_ms);
         Ok(Self {
             listen: serve
@@ -153,11 +245,14 @@ impl Config {
             stop_grace: Duration::from_millis(grace_ms),
             log_format: serve.log_format.or(file.log_format).unwrap_or_default(),
             max_connections,
+            max_connections_per_ip,
+            lockout,
             handshake_timeout: Duration::from_secs(10),
             login_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(3600),
             write_timeout: Duration::from_secs(30),
             history_len: (3_600_000 / sample_ms).max(1) as usize,
+            web,
         })
     }
 }
@@ -238,6 +333,62 @@ mod tests {
         assert_eq!(cfg.sample_interval, Duration::from_millis(500));
         assert_eq!(cfg.history_len, 7200);
         assert_eq!(cfg.paths.users, PathBuf::from("/tmp/x/users.json"));
+    }
+
+    #[test]
+    fn web_panel_defaults_to_https_on_port_7000() {
+        let cfg = Config::merge(
+            &dirs("/tmp/x"),
+            &ServeArgs::default(),
+            FileConfig::default(),
+        )
+        .unwrap();
+        assert!(cfg.web.enabled);
+        assert!(!cfg.web.plain_http);
+        assert_eq!(cfg.web.listen.to_string(), "0.0.0.0:7000");
+        assert_eq!(cfg.web.session_timeout, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn web_plain_http_is_refused_away_from_loopback() {
+        let serve = ServeArgs {
+            web_plain_http: true,
+            ..Default::default()
+        };
+        let err = Config::merge(&dirs("/tmp/x"), &serve, FileConfig::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("loopback") && msg.contains("0.0.0.0:7000"),
+            "{msg}"
+        );
+        let file: FileConfig =
+            toml::from_str("web_plain_http = true\nweb_listen = \"192.168.1.2:7000\"").unwrap();
+        assert!(Config::merge(&dirs("/tmp/x"), &ServeArgs::default(), file).is_err());
+    }
+
+    #[test]
+    fn web_plain_http_is_allowed_on_loopback() {
+        let file: FileConfig = toml::from_str(
+            "web_plain_http = true\nweb_listen = \"[::1]:7100\"\nweb_session_timeout_secs = 60",
+        )
+        .unwrap();
+        let cfg = Config::merge(&dirs("/tmp/x"), &ServeArgs::default(), file).unwrap();
+        assert!(cfg.web.plain_http);
+        assert_eq!(cfg.web.listen.port(), 7100);
+        assert_eq!(cfg.web.session_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn no_web_turns_the_panel_off() {
+        let serve = ServeArgs {
+            no_web: true,
+            ..Default::default()
+        };
+        let cfg = Config::merge(&dirs("/tmp/x"), &serve, FileConfig::default()).unwrap();
+        assert!(!cfg.web.enabled);
+        let file: FileConfig = toml::from_str("no_web = true").unwrap();
+        let cfg = Config::merge(&dirs("/tmp/x"), &ServeArgs::default(), file).unwrap();
+        assert!(!cfg.web.enabled);
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub async fn run_with(
         auth,
         procs,
         sampler,
+        lockout: Arc::new(crate::auth::lockout::Lockout::new(cfg.lockout)),
     };
     let addr = listener
         .local_addr()

@@ -12,10 +12,29 @@ use vigia_shared::proto::{
     Command, ErrorCode, ListQuery, ProcessInfo, Reply, Role, SortKey, StopRequest, WireError,
 };
 
-/// Who is asking, and from where (for the audit lines in the log).
+/// Which door a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Text,
+    Json,
+    Web,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Text => "text",
+            Mode::Json => "json",
+            Mode::Web => "web",
+        }
+    }
+}
+
+/// Who is asking, from where and how (for the audit lines in the log).
 pub struct Caller<'a> {
     pub principal: &'a Principal,
     pub peer: SocketAddr,
+    pub mode: Mode,
 }
 
 /// Whether `role` may issue `command` at all. Ownership of the target process is checked

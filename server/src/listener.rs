@@ -2,7 +2,9 @@
 //! connection's own task, and nothing a connection does can end the loop.
 
 use crate::services::Services;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -18,6 +20,7 @@ pub async fn accept_loop(
     tracker: TaskTracker,
 ) {
     let slots = Arc::new(Semaphore::new(svc.config.max_connections));
+    let per_ip = PerIp::new(svc.config.max_connections_per_ip);
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -36,10 +39,15 @@ pub async fn accept_loop(
             drop(tcp);
             continue;
         };
+        let Some(ip_slot) = per_ip.acquire(peer.ip()) else {
+            tracing::warn!(%peer, "per-address connection limit reached, turning a client away");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let (acceptor, svc, shutdown) = (acceptor.clone(), svc.clone(), shutdown.clone());
         tracker.spawn(async move {
-            let _slot = slot;
+            let _slots = (slot, ip_slot);
             let limit = svc.config.handshake_timeout;
             let tls = match tokio::time::timeout(limit, acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
@@ -54,5 +62,74 @@ pub async fn accept_loop(
             };
             crate::session::serve(tls, peer, svc, shutdown).await;
         });
+    }
+}
+
+/// Open connections per client address, bounded.
+#[derive(Clone)]
+struct PerIp {
+    max: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One connection's share of its address's count; released on drop.
+struct IpSlot {
+    ip: IpAddr,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PerIp {
+    fn new(max: usize) -> Self {
+        Self {
+            max,
+            open: Arc::default(),
+        }
+    }
+
+    fn acquire(&self, ip: IpAddr) -> Option<IpSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            ip,
+            open: self.open.clone(),
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_address_slots_are_bounded_and_released() {
+        let limit = PerIp::new(2);
+        let a: IpAddr = [127, 0, 0, 1].into();
+        let b: IpAddr = [127, 0, 0, 2].into();
+        let s1 = limit.acquire(a);
+        let s2 = limit.acquire(a);
+        assert!(s1.is_some() && s2.is_some());
+        assert!(limit.acquire(a).is_none());
+        assert!(
+            limit.acquire(b).is_some(),
+            "other addresses are not affected"
+        );
+        drop(s1);
+        assert!(limit.acquire(a).is_some());
     }
 }

@@ -1,6 +1,7 @@
 //! Authentication: the users database, loaded from the users file, and password checks that run
 //! on blocking threads, a bounded number at once, so that a login flood cannot starve the daemon.
 
+pub mod lockout;
 pub mod password;
 pub mod users_file;
 

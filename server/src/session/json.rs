@@ -2,7 +2,7 @@
 //! they finish); a subscription pushes status events between the answers.
 
 use super::{Session, SessionError, frame_error, not_authenticated};
-use crate::dispatch::{self, Caller};
+use crate::dispatch::{self, Caller, Mode};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
@@ -95,7 +95,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Session<S> {
         let id = req.id;
         let outcome = match req.command {
             Command::Hello { version } => hello(version),
-            Command::Login { user, password } => self.login(&user, &password).await,
+            Command::Login { user, password } => self.login(&user, &password, Mode::Json).await,
             Command::Quit => return Ok(Next::Quit(id)),
             cmd => match self.principal.clone() {
                 None => Err(not_authenticated()),
@@ -112,6 +112,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Session<S> {
                             let caller = Caller {
                                 principal: &principal,
                                 peer,
+                                mode: Mode::Json,
                             };
                             (id, dispatch::handle(cmd, &caller, &svc).await)
                         }));

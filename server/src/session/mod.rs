@@ -6,7 +6,8 @@
 mod json;
 mod text;
 
-use crate::auth::{AuthError, Principal};
+use crate::auth::Principal;
+use crate::dispatch::Mode;
 use crate::services::Services;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -130,33 +131,14 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Session<S> {
     }
 
     /// Checks a password and, on success, makes the session that user's.
-    async fn login(&mut self, user: &str, password: &str) -> Result<Reply, WireError> {
-        match self.svc.auth.verify(user, password).await {
-            Ok(p) => {
-                tracing::info!(user = %p.user, role = %p.role, "login succeeded");
-                let reply = Reply::LoggedIn {
-                    user: p.user.clone(),
-                    role: p.role,
-                };
-                tracing::Span::current().record("user", p.user.as_str());
-                self.principal = Some(p);
-                Ok(reply)
-            }
-            Err(AuthError::Failed) => {
-                tracing::warn!(user = %user.escape_debug(), "login failed");
-                Err(WireError::new(
-                    ErrorCode::AuthFailed,
-                    "authentication failed",
-                ))
-            }
-            Err(e @ AuthError::Unavailable(_)) => {
-                tracing::error!(error = %e, "login could not be checked");
-                Err(WireError::new(
-                    ErrorCode::Internal,
-                    "authentication is unavailable",
-                ))
-            }
-        }
+    async fn login(&mut self, user: &str, password: &str, mode: Mode) -> Result<Reply, WireError> {
+        let p = self.svc.login(user, password, self.peer, mode).await?;
+        let reply = Reply::LoggedIn {
+            user: p.user.clone(),
+            role: p.role,
+        };
+        self.principal = Some(p);
+        Ok(reply)
     }
 }
 

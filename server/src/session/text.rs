@@ -1,7 +1,7 @@
 //! Text mode: one command a line, one reply (of one or more lines) per command, in order.
 
 use super::{Session, SessionError, frame_error, not_authenticated};
-use crate::dispatch::{self, Caller};
+use crate::dispatch::{self, Caller, Mode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use vigia_shared::codec::Frame;
 use vigia_shared::proto::{Command, Reply, WireError, text};
@@ -34,7 +34,9 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Session<S> {
         let parsed = text::parse(&line);
         let outcome: Result<Reply, WireError> = match (parsed, &self.principal) {
             (Ok(Command::Quit), _) => return (text::render(&Reply::Bye), true),
-            (Ok(Command::Login { user, password }), _) => self.login(&user, &password).await,
+            (Ok(Command::Login { user, password }), _) => {
+                self.login(&user, &password, Mode::Text).await
+            }
             // Before login, nothing else is even parsed for the client's benefit.
             (Err(_), None) if !line_is_login(&line) => Err(not_authenticated()),
             (Ok(_), None) => Err(not_authenticated()),
@@ -43,6 +45,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Session<S> {
                 let caller = Caller {
                     principal,
                     peer: self.peer,
+                    mode: Mode::Text,
                 };
                 dispatch::handle(cmd, &caller, &self.svc).await
             }

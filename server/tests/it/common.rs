@@ -160,15 +160,25 @@ pub struct TextConn {
 
 impl TextConn {
     pub async fn connect(addr: SocketAddr, fingerprint: &str) -> Self {
-        let tcp = TcpStream::connect(addr).await.expect("tcp connect");
-        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-        let tls = tls_connector(fingerprint)
-            .connect(name, tcp)
+        Self::connect_from([127, 0, 0, 1], addr, fingerprint)
             .await
-            .expect("handshake");
-        Self {
+            .expect("handshake")
+    }
+
+    /// Connects from another loopback address (127.0.0.0/8 is all local), as another client.
+    pub async fn connect_from(
+        source: [u8; 4],
+        addr: SocketAddr,
+        fingerprint: &str,
+    ) -> std::io::Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from((source, 0)))?;
+        let tcp = socket.connect(addr).await?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+        let tls = tls_connector(fingerprint).connect(name, tcp).await?;
+        Ok(Self {
             stream: BufReader::new(tls),
-        }
+        })
     }
 
     /// A connection attempt that may fail.

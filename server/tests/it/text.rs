@@ -491,3 +491,80 @@ async fn an_openssl_made_pair_works() {
     let mut t = d.text_admin().await;
     assert!(t.cmd("STATUS").await.starts_with("OK"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_out_the_address_and_the_user_only() {
+    let d = TestDaemon::spawn_with(Setup {
+        tweak: Box::new(|cfg, _| cfg.lockout.free_failures = 3),
+        ..Default::default()
+    })
+    .await;
+    let mut t = d.text().await;
+    for _ in 0..4 {
+        assert_eq!(
+            t.cmd("LOGIN:admin:guess").await,
+            "ERR authentication failed"
+        );
+    }
+    let right = format!("LOGIN:admin:{ADMIN_PW}");
+    assert_eq!(
+        t.cmd(&right).await,
+        "ERR authentication failed",
+        "locked out, same answer"
+    );
+    let mut other_addr = TextConn::connect_from([127, 0, 0, 2], d.addr, &d.fingerprint)
+        .await
+        .unwrap();
+    assert_eq!(
+        other_addr.cmd(&right).await,
+        "ERR authentication failed",
+        "the user is locked"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        other_addr.cmd(&format!("LOGIN:view:{VIEW_PW}")).await,
+        "OK logged in as view (role viewer)",
+        "another user from another address gets in at once"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_caps_turn_away_the_excess_only() {
+    let d = TestDaemon::spawn_with(Setup {
+        tweak: Box::new(|cfg, _| cfg.max_connections_per_ip = 3),
+        ..Default::default()
+    })
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(d.text_admin().await);
+    }
+    let refused = TextConn::connect_from([127, 0, 0, 1], d.addr, &d.fingerprint).await;
+    let turned_away = match refused {
+        Err(_) => true,
+        Ok(mut t) => {
+            t.send("STATUS").await;
+            t.read_line().await.is_none()
+        }
+    };
+    assert!(
+        turned_away,
+        "a fourth connection from the same address is refused"
+    );
+    let mut elsewhere = TextConn::connect_from([127, 0, 0, 3], d.addr, &d.fingerprint)
+        .await
+        .unwrap();
+    assert!(
+        elsewhere
+            .cmd(&format!("LOGIN:view:{VIEW_PW}"))
+            .await
+            .starts_with("OK")
+    );
+    for t in &mut open {
+        assert!(
+            t.cmd("STATUS").await.starts_with("OK cpu="),
+            "open sessions are unharmed"
+        );
+    }
+}

@@ -58,11 +58,12 @@ fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the daemon on an already bound listener until `shutdown` is cancelled. The data
-/// directory must have been [`prepare`]d.
+/// Runs the daemon on already bound listeners (the TLS protocol's, and the web panel's when it
+/// is on) until `shutdown` is cancelled. The data directory must have been [`prepare`]d.
 pub async fn run_with(
     cfg: Config,
     listener: TcpListener,
+    web_listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
@@ -92,6 +93,7 @@ pub async fn run_with(
 
     let tracker = TaskTracker::new();
     let reload = tokio::spawn(reload_on_sighup(svc.clone(), shutdown.clone()));
+    let web = web_listener.map(|l| spawn_web(l, &svc, &tls, &shutdown, &tracker));
     crate::listener::accept_loop(
         listener,
         TlsAcceptor::from(tls),
@@ -101,6 +103,9 @@ pub async fn run_with(
     )
     .await;
     reload.abort();
+    if let Some(web) = web {
+        let _ = web.await;
+    }
     tracker.close();
     tracing::info!(
         sessions = tracker.len(),
@@ -113,6 +118,35 @@ pub async fn run_with(
         tracing::warn!("sessions did not finish in time; closing them");
     }
     Ok(())
+}
+
+/// Starts serving the web panel on `listener`, HTTPS with the daemon's certificate unless the
+/// configuration asks for plain HTTP (which it allows only on loopback).
+fn spawn_web(
+    listener: TcpListener,
+    svc: &Services,
+    tls: &Arc<rustls::ServerConfig>,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> tokio::task::JoinHandle<()> {
+    let web = &svc.config.web;
+    let scheme = if web.plain_http { "http" } else { "https" };
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!(%addr, "serving the web panel on {scheme}://{addr}"),
+        Err(e) => tracing::warn!(error = %e, "cannot read the web panel's address"),
+    }
+    let limits = crate::web::ServeLimits {
+        handshake_timeout: svc.config.handshake_timeout,
+        max_connections: svc.config.max_connections,
+    };
+    tokio::spawn(crate::web::serve(
+        listener,
+        crate::web::router(svc.clone()),
+        (!web.plain_http).then(|| tls.clone()),
+        limits,
+        shutdown.clone(),
+        tracker.clone(),
+    ))
 }
 
 /// Re-reads the users file on SIGHUP; open sessions stay open.
@@ -156,9 +190,19 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
+    let web_listener = if cfg.web.enabled {
+        let addr = cfg.web.listen;
+        Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the web panel to {addr} (--no-web turns it off)"))?,
+        )
+    } else {
+        None
+    };
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    run_with(cfg, listener, shutdown).await
+    run_with(cfg, listener, web_listener, shutdown).await
 }
 
 async fn cancel_on_signal(token: CancellationToken) {

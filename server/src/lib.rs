@@ -7,6 +7,7 @@
 //!     → dispatch (authorisation, one implementation for both modes)
 //!         → procs (spawn, signal, logs)   sampler (the only sysinfo user, snapshots, history)
 //!         → auth (users file, argon2id)
+//! web (HTTPS panel on port 7000: pages, JSON API) → the same dispatch
 //! ```
 //! `daemon` wires it together; `cli`/`config` turn flags and the TOML file into a `Config`;
 //! `admin` holds the `user` and `cert` subcommands.
@@ -23,6 +24,7 @@ pub mod procs;
 pub mod sampler;
 pub mod services;
 pub mod session;
+pub mod web;
 
 pub use config::Config;
 pub use daemon::{prepare, run, run_with};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use vigia_shared::Pid;
 use vigia_shared::proto::StartRequest;
+use vigia_shared::proto::limits::{MAX_ARGS, MAX_COMMAND};
 
 /// `PATH` of started processes: the system's directories only, never the caller's.
 const SAFE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -24,6 +25,13 @@ impl ProcessManager {
             .filter(|p| !p.is_empty())
             .ok_or_else(|| ProcError::BadRequest("empty command".into()))?
             .clone();
+        let bytes: usize = req.argv.iter().map(|a| a.len() + 1).sum();
+        if req.argv.len() > MAX_ARGS || bytes > MAX_COMMAND {
+            return Err(ProcError::BadRequest(format!(
+                "command too large ({} arguments, {bytes} bytes; at most {MAX_ARGS} and {MAX_COMMAND})",
+                req.argv.len()
+            )));
+        }
         if req.argv.iter().any(|a| a.contains('\0')) {
             return Err(ProcError::BadRequest(
                 "arguments may not contain NUL bytes".into(),

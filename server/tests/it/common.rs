@@ -84,7 +84,7 @@ impl TestDaemon {
         let listener = TcpListener::bind(cfg.listen).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(vigiad::run_with(cfg, listener, shutdown.clone()));
+        let task = tokio::spawn(vigiad::run_with(cfg, listener, None, shutdown.clone()));
         Self {
             addr,
             fingerprint: first.fingerprint,

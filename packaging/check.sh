@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Checks the packaging: builds the server packages (packaging/build.sh), then inspects the deb
+# and the rpm (files, modes, conffiles, maintainer scripts), unpacks the deb into a throw-away
+# root, runs its postinst against stub commands, starts the packaged binary with the packaged
+# config, verifies the systemd unit and validates the desktop entry and icon.
+#
+#     packaging/check.sh             # build, then check
+#     packaging/check.sh --no-build  # check the packages already in $CARGO_TARGET_DIR/packages
+#
+# Every check prints PASS or FAIL; the last line is `packaging: N passed, N failed`, and the exit
+# status is non-zero when any check failed. Run as root on a fresh Debian machine (as CI does),
+# it installs the Debian packages it needs.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+out="$CARGO_TARGET_DIR/packages"
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+
+passed=0
+failed=0
+skipped=0
+pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
+fail() {
+    failed=$((failed + 1))
+    printf 'FAIL  %s\n' "$1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      | /'
+    return 0
+}
+skip() { skipped=$((skipped + 1)); printf 'SKIP  %s\n' "$1"; }
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds; shows its output when it fails.
+check() {
+    local what=$1 output
+    shift
+    if output=$("$@" 2>&1); then pass "$what"; else fail "$what" "$output"; fi
+}
+# contains DESCRIPTION TEXT REGEX / lacks DESCRIPTION TEXT REGEX (extended regex, per line).
+contains() {
+    if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "no line matches /$3/ in:
+$2"; fi
+}
+lacks() {
+    local hits
+    if hits=$(grep -En -- "$3" <<<"$2"); then fail "$1" "$hits"; else pass "$1"; fi
+}
+finish() {
+    printf '\npackaging: %d passed, %d failed' "$passed" "$failed"
+    [ "$skipped" -gt 0 ] && printf ', %d skipped' "$skipped"
+    printf '\n'
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+die() {
+    fail "$1" "${2:-}"
+    finish
+}
+
+# --- tools -----------------------------------------------------------------------------------
+# command -> Debian package that provides it
+declare -A tools=(
+    [rpm]=rpm [dpkg-deb]=dpkg [desktop-file-validate]=desktop-file-utils
+    [systemd-analyze]=systemd [strip]=binutils [cc]=gcc
+)
+missing=()
+for t in "${!tools[@]}"; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        printf '==> installing %s\n' "${missing[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
+            || die "install the Debian packages: ${missing[*]}"
+    else
+        printf 'note: missing Debian packages (not root, not installing): %s\n' "${missing[*]}" >&2
+    fi
+fi
+
+# --- build -----------------------------------------------------------------------------------
+started=$SECONDS
+if [ "$build" = 1 ]; then
+    if packaging/build.sh "$out"; then
+        pass "packaging/build.sh built the packages ($((SECONDS - started)) s)"
+    else
+        die "packaging/build.sh failed"
+    fi
+fi
+shopt -s nullglob
+debs=("$out"/vigiad_*.deb)
+rpms=("$out"/vigiad-*.rpm)
+shopt -u nullglob
+[ "${#debs[@]}" -eq 1 ] || die "exactly one vigiad deb in $out" "found: ${debs[*]:-none}"
+[ "${#rpms[@]}" -eq 1 ] || die "exactly one vigiad rpm in $out" "found: ${rpms[*]:-none}"
+deb=${debs[0]}
+rpm=${rpms[0]}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- deb ---------------------------------------------------------------------------------------
+info=$(dpkg-deb -I "$deb")
+contains "deb: package is vigiad" "$info" '^ Package: vigiad$'
+contains "deb: depends on passwd (useradd)" "$info" '^ Depends: .*passwd'
+for s in postinst prerm postrm; do
+    contains "deb: has a $s script" "$info" "^ +[0-9]+ bytes, +[0-9]+ lines +\*? *$s "
+done
+
+listing=$(dpkg-deb -c "$deb")
+contains "deb: /usr/bin/vigiad, root, 0755" "$listing" '^-rwxr-xr-x root/root .* \./usr/bin/vigiad$'
+contains "deb: unit in /usr/lib/systemd/system, 0644" "$listing" \
+    '^-rw-r--r-- root/root .* \./usr/lib/systemd/system/vigiad\.service$'
+contains "deb: /etc/vigia/vigiad.toml, 0644" "$listing" '^-rw-r--r-- root/root .* \./etc/vigia/vigiad\.toml$'
+lacks "deb: ships nothing under /var (the postinst makes /var/lib/vigia)" "$listing" ' \./var/'
+
+control="$tmp/control"
+dpkg-deb -e "$deb" "$control"
+check "deb: /etc/vigia/vigiad.toml is a conffile" grep -qx /etc/vigia/vigiad.toml "$control/conffiles"
+postinst=$(cat "$control/postinst")
+contains "deb postinst: creates the vigia system user" "$postinst" 'useradd --system .*vigia'
+contains "deb postinst: its home is /var/lib/vigia, no login" "$postinst" \
+    '--home-dir /var/lib/vigia --no-create-home'
+contains "deb postinst: data directory mode 0700" "$postinst" '^ *chmod 0700 /var/lib/vigia$'
+contains "deb postinst: data directory owned by vigia" "$postinst" '^ *chown vigia:vigia /var/lib/vigia$'
+# Neither enabling nor starting: only `try-restart` (already running) and `disable` may appear.
+never_start='systemctl.*(^|[[:space:]])(enable|start|restart|reload-or-restart)([[:space:]]|$)'
+for s in postinst prerm postrm; do
+    lacks "deb $s: never enables or starts the service" "$(cat "$control/$s")" "$never_start"
+    check "deb $s: valid sh" sh -n "$control/$s"
+done
+
+# Run the postinst against stubs that log what it asks for, as on a first install.
+stubs="$tmp/stubs"
+mkdir -p "$stubs"
+for c in getent groupadd useradd mkdir chown chmod systemctl; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "%s" != getent ]\n' "$c" "$tmp/calls" "$c" \
+        >"$stubs/$c"
+    chmod 755 "$stubs/$c"
+done
+if PATH="$stubs:$PATH" sh -e "$control/postinst" configure "" >"$tmp/postinst.out" 2>&1; then
+    pass "deb postinst: runs (first install, with stub commands)"
+else
+    fail "deb postinst: runs (first install, with stub commands)" "$(cat "$tmp/postinst.out")"
+fi
+calls=$(cat "$tmp/calls" 2>/dev/null)
+contains "deb postinst run: adds group vigia" "$calls" '^groupadd --system vigia$'
+contains "deb postinst run: adds user vigia" "$calls" \
+    '^useradd --system --gid vigia --home-dir /var/lib/vigia --no-create-home --shell /usr/sbin/nologin .*vigia$'
+contains "deb postinst run: makes /var/lib/vigia 0700" "$calls" '^chmod 0700 /var/lib/vigia$'
+lacks "deb postinst run: starts nothing" "$calls" "$never_start"
+
+# Unpack into a throw-away root and look at the files as installed.
+fsroot="$tmp/root"
+dpkg-deb -x "$deb" "$fsroot"
+mode() { stat -c '%a %U:%G' "$fsroot$1" 2>&1; }
+check "unpacked: /usr/bin/vigiad mode 755" test "$(mode /usr/bin/vigiad)" = "755 root:root"
+check "unpacked: unit mode 644" test "$(mode /usr/lib/systemd/system/vigiad.service)" = "644 root:root"
+check "unpacked: config mode 644" test "$(mode /etc/vigia/vigiad.toml)" = "644 root:root"
+check "unpacked: unit is packaging/systemd/vigiad.service" \
+    cmp "$fsroot/usr/lib/systemd/system/vigiad.service" packaging/systemd/vigiad.service
+check "unpacked: config is packaging/vigiad.toml" \
+    cmp "$fsroot/etc/vigia/vigiad.toml" packaging/vigiad.toml
+check "unpacked: vigiad --version runs" "$fsroot/usr/bin/vigiad" --version
+
+# The packaged binary accepts the packaged config, serves, and exits cleanly on SIGTERM.
+data="$tmp/data"
+"$fsroot/usr/bin/vigiad" --config "$fsroot/etc/vigia/vigiad.toml" --data-dir "$data" \
+    --listen 127.0.0.1:0 --web-listen 127.0.0.1:0 >"$tmp/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 1 200); do
+    grep -q 'listening for TLS' "$tmp/daemon.log" && break
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.1
+done
+if grep -q 'listening for TLS' "$tmp/daemon.log"; then
+    pass "unpacked: vigiad starts with /etc/vigia/vigiad.toml"
+    kill -TERM "$daemon"
+    if wait "$daemon"; then pass "unpacked: vigiad exits 0 on SIGTERM"; else
+        fail "unpacked: vigiad exits 0 on SIGTERM" "$(tail -n 20 "$tmp/daemon.log")"
+    fi
+else
+    kill -KILL "$daemon" 2>/dev/null
+    wait "$daemon" 2>/dev/null
+    fail "unpacked: vigiad starts with /etc/vigia/vigiad.toml" "$(tail -n 20 "$tmp/daemon.log")"
+fi
+check "unpacked: data directory made with mode 700" test "$(stat -c %a "$data")" = 700
+
+# --- systemd unit ------------------------------------------------------------------------------
+unit=$(cat packaging/systemd/vigiad.service)
+contains "unit: runs /usr/bin/vigiad with /etc/vigia/vigiad.toml" "$unit" \
+    '^ExecStart=/usr/bin/vigiad --config /etc/vigia/vigiad\.toml$'
+contains "unit: KillMode=process (started processes outlive a restart)" "$unit" '^KillMode=process$'
+contains "unit: User=vigia" "$unit" '^User=vigia$'
+contains "unit: CapabilityBoundingSet=CAP_KILL" "$unit" '^CapabilityBoundingSet=CAP_KILL$'
+for line in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/vigia \
+    ProtectHome=yes PrivateTmp=yes Restart=on-failure; do
+    contains "unit: $line" "$unit" "^$line\$"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+    # verify needs ExecStart's binary to exist: point it at the unpacked one, nothing else changes.
+    sed "s|^ExecStart=/usr/bin/vigiad|ExecStart=$fsroot/usr/bin/vigiad|" \
+        "$fsroot/usr/lib/systemd/system/vigiad.service" >"$tmp/vigiad.service"
+    check "unit: systemd-analyze verify" systemd-analyze verify "$tmp/vigiad.service"
+elif [ "${CI:-}" = true ]; then
+    fail "unit: systemd-analyze verify" "systemd-analyze is missing (Debian package: systemd)"
+else
+    skip "unit: systemd-analyze verify (systemd-analyze is missing)"
+fi
+
+# --- rpm ---------------------------------------------------------------------------------------
+if command -v rpm >/dev/null 2>&1; then
+    rinfo=$(rpm -qip "$rpm" 2>&1)
+    contains "rpm: package is vigiad" "$rinfo" '^Name +: vigiad$'
+    rlist=$(rpm -qlvp "$rpm" 2>&1)
+    contains "rpm: /usr/bin/vigiad, root, 0755" "$rlist" '^-rwxr-xr-x .* root +root .* /usr/bin/vigiad$'
+    contains "rpm: unit in /usr/lib/systemd/system, 0644" "$rlist" \
+        '^-rw-r--r-- .* root +root .* /usr/lib/systemd/system/vigiad\.service$'
+    contains "rpm: /etc/vigia/vigiad.toml, 0644" "$rlist" '^-rw-r--r-- .* /etc/vigia/vigiad\.toml$'
+    flags=$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$rpm" 2>&1)
+    contains "rpm: config is %config(noreplace)" "$flags" '^/etc/vigia/vigiad\.toml c?n'
+    requires=$(rpm -qp --requires "$rpm" 2>&1)
+    contains "rpm: requires shadow-utils (useradd)" "$requires" '^shadow-utils'
+    scripts=$(rpm -qp --scripts "$rpm" 2>&1)
+    contains "rpm: has a preinstall script" "$scripts" '^preinstall scriptlet'
+    contains "rpm: has a postinstall script" "$scripts" '^postinstall scriptlet'
+    contains "rpm: has a preuninstall script" "$scripts" '^preuninstall scriptlet'
+    contains "rpm: has a postuninstall script" "$scripts" '^postuninstall scriptlet'
+    contains "rpm %pre: creates the vigia system user" "$scripts" \
+        '^ +useradd --system --gid vigia --home-dir /var/lib/vigia --no-create-home'
+    contains "rpm %post: data directory mode 0700" "$scripts" '^chmod 0700 /var/lib/vigia$'
+    contains "rpm %post: data directory owned by vigia" "$scripts" '^chown vigia:vigia /var/lib/vigia$'
+    lacks "rpm scripts: never enable or start the service" "$scripts" "$never_start"
+    lacks "rpm scripts: are the script files, not their paths" "$scripts" 'packaging/rpm/'
+else
+    fail "rpm: query the rpm" "rpm is missing (Debian package: rpm)"
+fi
+
+# --- desktop -----------------------------------------------------------------------------------
+if command -v desktop-file-validate >/dev/null 2>&1; then
+    check "desktop: desktop-file-validate vigia.desktop" \
+        desktop-file-validate packaging/desktop/vigia.desktop
+else
+    fail "desktop: desktop-file-validate" "missing (Debian package: desktop-file-utils)"
+fi
+desktop=$(cat packaging/desktop/vigia.desktop)
+contains "desktop: Exec=vigia" "$desktop" '^Exec=vigia$'
+contains "desktop: Icon=vigia" "$desktop" '^Icon=vigia$'
+# PNG: 8-byte signature, then the IHDR chunk with width and height as big-endian u32.
+png_head=$(od -An -tx1 -N24 packaging/icons/vigia.png | tr -d ' \n')
+check "icon: vigia.png is a 256x256 PNG" \
+    test "$png_head" = "89504e470d0a1a0a0000000d494844520000010000000100"
+check "icon: vigia.svg is an SVG" grep -q '<svg xmlns="http://www.w3.org/2000/svg"' \
+    packaging/icons/vigia.svg
+
+finish

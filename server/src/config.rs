@@ -407,4 +407,45 @@ mod tests {
         assert_eq!(cfg.listen.to_string(), "0.0.0.0:5000");
         assert_eq!(cfg.stop_grace, Duration::from_secs(5));
     }
+
+    /// The packaged /etc/vigia/vigiad.toml is accepted as it ships, every key of `FileConfig` is
+    /// documented in it, and its commented-out defaults are valid once uncommented.
+    #[test]
+    fn packaged_config_file_is_complete_and_valid() {
+        const PACKAGED: &str = include_str!("../../packaging/vigiad.toml");
+        let file: FileConfig = toml::from_str(PACKAGED).unwrap();
+        assert_eq!(file.data_dir, Some(PathBuf::from("/var/lib/vigia")));
+        Config::merge(&PathArgs::default(), &ServeArgs::default(), file).unwrap();
+
+        // Every `#key = value` line uncommented: the documented defaults must parse and validate.
+        let uncommented: String = PACKAGED
+            .lines()
+            .map(|line| match line.strip_prefix('#') {
+                Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all: FileConfig = toml::from_str(&uncommented).unwrap();
+        let cfg = Config::merge(&PathArgs::default(), &ServeArgs::default(), all).unwrap();
+        assert_eq!(cfg.listen.to_string(), "0.0.0.0:5000");
+        assert_eq!(cfg.web.listen.to_string(), "0.0.0.0:7000");
+
+        // serde names every accepted key when it refuses an unknown one.
+        let err = toml::from_str::<FileConfig>("not_a_key = 1")
+            .unwrap_err()
+            .to_string();
+        let expected = err.split("expected one of").nth(1).unwrap();
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(keys.len() >= 18, "{err}");
+        for key in keys {
+            assert!(
+                uncommented
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{key} = "))),
+                "config key '{key}' is missing from packaging/vigiad.toml: add it there, \
+                 commented, with its default"
+            );
+        }
+    }
 }

@@ -190,16 +190,15 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
-    let web_listener = if cfg.web.enabled {
-        let addr = cfg.web.listen;
-        Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the web panel to {addr} (--no-web turns it off)"))?,
-        )
-    } else {
-        None
-    };
+    let web_listener =
+        if cfg.web.enabled {
+            let addr = cfg.web.listen;
+            Some(TcpListener::bind(addr).await.with_context(|| {
+                format!("binding the web panel to {addr} (--no-web turns it off)")
+            })?)
+        } else {
+            None
+        };
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     run_with(cfg, listener, web_listener, shutdown).await

@@ -49,7 +49,12 @@ pub fn tokens_match(expected: &str, given: &str) -> bool {
 }
 
 /// Origin and token checks for a logged-in POST.
-pub fn check(headers: &HeaderMap, state: &WebState, expected: &str, given: &str) -> Result<(), WebError> {
+pub fn check(
+    headers: &HeaderMap,
+    state: &WebState,
+    expected: &str,
+    given: &str,
+) -> Result<(), WebError> {
     check_origin(headers, state)?;
     if tokens_match(expected, given) {
         Ok(())

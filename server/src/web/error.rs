@@ -142,7 +142,11 @@ impl IntoResponse for PageError {
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "rendering the error page");
-                (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message)
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    message,
+                )
                     .into_response()
             }
         }

@@ -95,8 +95,16 @@ fn apply(h: &mut HeaderMap, https: bool) {
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
     if https {
         set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
@@ -124,7 +132,13 @@ mod tests {
         ] {
             assert!(c.allows(ok), "{ok}");
         }
-        for bad in ["evil.example:7000", "web01.evil.example", "", ":7000", "localhost.evil"] {
+        for bad in [
+            "evil.example:7000",
+            "web01.evil.example",
+            "",
+            ":7000",
+            "localhost.evil",
+        ] {
             assert!(!c.allows(bad), "{bad}");
         }
     }

@@ -101,7 +101,9 @@ pub async fn serve(
                     match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await
                     {
                         Ok(Ok(tls)) => serve_connection(tls, peer, router, shutdown).await,
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "web TLS handshake failed"),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "web TLS handshake failed")
+                        }
                         Err(_) => tracing::debug!(%peer, "web TLS handshake timed out"),
                     }
                 }
@@ -118,15 +120,20 @@ pub struct ServeLimits {
     pub max_connections: usize,
 }
 
-async fn serve_connection<S>(stream: S, peer: SocketAddr, router: Router, shutdown: CancellationToken)
-where
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    router: Router,
+    shutdown: CancellationToken,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let mut router = router.clone();
-        async move { tower::Service::call(&mut router, req).await }
-    });
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let mut router = router.clone();
+            async move { tower::Service::call(&mut router, req).await }
+        });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)

@@ -175,7 +175,10 @@ pub struct PageSession(pub Session);
 impl FromRequestParts<WebState> for PageSession {
     type Rejection = crate::web::error::PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
         lookup(parts, state)
             .map(PageSession)
             .ok_or(WebError::NotLoggedIn.into())
@@ -188,7 +191,10 @@ pub struct ApiSession(pub Session);
 impl FromRequestParts<WebState> for ApiSession {
     type Rejection = crate::web::error::ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
         lookup(parts, state)
             .map(ApiSession)
             .ok_or(WebError::NotLoggedIn.into())

@@ -32,6 +32,8 @@ pub fn standard_users() -> String {
 
 pub struct TestDaemon {
     pub addr: SocketAddr,
+    /// The web panel (HTTPS unless the test's tweak asked for plain HTTP).
+    pub web_addr: SocketAddr,
     pub fingerprint: String,
     pub dir: TempDir,
     pub shutdown: CancellationToken,
@@ -83,10 +85,13 @@ impl TestDaemon {
         let first = vigiad::prepare(&cfg).expect("prepare");
         let listener = TcpListener::bind(cfg.listen).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let web = TcpListener::bind("127.0.0.1:0").await.expect("bind web");
+        let web_addr = web.local_addr().expect("web addr");
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(vigiad::run_with(cfg, listener, None, shutdown.clone()));
+        let task = tokio::spawn(vigiad::run_with(cfg, listener, Some(web), shutdown.clone()));
         Self {
             addr,
+            web_addr,
             fingerprint: first.fingerprint,
             dir,
             shutdown,

@@ -5,3 +5,4 @@ mod binary;
 mod common;
 mod json;
 mod text;
+mod web;

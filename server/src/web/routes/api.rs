@@ -156,7 +156,9 @@ pub async fn output(
             pid,
             data,
             truncated,
-        } => Ok(Json(json!({"pid": pid, "data": data, "truncated": truncated}))),
+        } => Ok(Json(
+            json!({"pid": pid, "data": data, "truncated": truncated}),
+        )),
         _ => Err(unexpected("output")),
     }
 }
@@ -197,7 +199,9 @@ pub async fn stop(
             pid,
             signal,
             killed,
-        } => Ok(Json(json!({"pid": pid, "signal": signal, "killed": killed}))),
+        } => Ok(Json(
+            json!({"pid": pid, "signal": signal, "killed": killed}),
+        )),
         _ => Err(unexpected("stop")),
     }
 }
@@ -223,7 +227,9 @@ pub async fn start(
 ) -> ApiResult {
     check_csrf(&headers, &state, &s.csrf)?;
     let argv = match (body.command, body.argv) {
-        (Some(cmd), None) => split_command(&cmd).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        (Some(cmd), None) => {
+            split_command(&cmd).map_err(|e| WebError::BadRequest(e.to_string()))?
+        }
         (None, Some(argv)) => argv,
         _ => {
             return Err(WebError::BadRequest("give either 'command' or 'argv'".into()).into());

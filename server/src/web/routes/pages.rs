@@ -91,7 +91,9 @@ pub async fn login_form(State(state): State<WebState>) -> Result<Response, PageE
     })?;
     res.headers_mut().append(
         header::SET_COOKIE,
-        cookie.parse().map_err(|_| WebError::Internal("cookie".into()))?,
+        cookie
+            .parse()
+            .map_err(|_| WebError::Internal("cookie".into()))?,
     );
     Ok(res)
 }
@@ -139,7 +141,12 @@ pub async fn login(
     let mut res = Redirect::to("/dashboard").into_response();
     let cookies = [
         session::set_cookie(state.https, session::cookie_name(state.https), &s.id, None),
-        session::set_cookie(state.https, csrf::login_cookie_name(state.https), "", Some(0)),
+        session::set_cookie(
+            state.https,
+            csrf::login_cookie_name(state.https),
+            "",
+            Some(0),
+        ),
     ];
     for c in cookies {
         res.headers_mut().append(
@@ -168,7 +175,8 @@ pub async fn logout(
     let gone = session::set_cookie(state.https, session::cookie_name(state.https), "", Some(0));
     res.headers_mut().append(
         header::SET_COOKIE,
-        gone.parse().map_err(|_| WebError::Internal("cookie".into()))?,
+        gone.parse()
+            .map_err(|_| WebError::Internal("cookie".into()))?,
     );
     Ok(res)
 }
@@ -547,7 +555,8 @@ fn human_duration(secs: u64) -> String {
 
 /// Seconds since the epoch as UTC date and time.
 fn human_time(epoch: u64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     i64::try_from(epoch)
         .ok()
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())

@@ -20,22 +20,24 @@ pub fn login_cookie_name(https: bool) -> &'static str {
 /// says the request is cross-site. Requests without either header (non-browser clients) still
 /// need the token.
 pub fn check_origin(headers: &HeaderMap, state: &WebState) -> Result<(), WebError> {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        let site = site.to_str().unwrap_or("");
-        if site != "same-origin" && site != "none" {
-            return Err(WebError::ForeignOrigin);
-        }
-    }
-    let Some(origin) = headers.get(ORIGIN) else {
-        return Ok(());
-    };
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or("?"));
+    let (site, origin, host) = (
+        text("sec-fetch-site"),
+        text(ORIGIN.as_str()),
+        text(HOST.as_str()),
+    );
     let scheme = if state.https { "https" } else { "http" };
-    match (origin.to_str(), host) {
-        (Ok(origin), Some(host)) if origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")) => {
-            Ok(())
-        }
-        _ => Err(WebError::ForeignOrigin),
+    let site_ok = site.is_none_or(|s| s == "same-origin" || s == "none");
+    let origin_ok = match (origin, host) {
+        (None, _) => true,
+        (Some(o), Some(h)) => o.eq_ignore_ascii_case(&format!("{scheme}://{h}")),
+        (Some(_), None) => false,
+    };
+    if site_ok && origin_ok {
+        Ok(())
+    } else {
+        tracing::warn!(?site, ?origin, ?host, "refused a cross-site request");
+        Err(WebError::ForeignOrigin)
     }
 }
 

@@ -1,6 +1,7 @@
 //! What every answer of the panel carries and what every request must show: security headers
-//! (CSP without inline script, no framing, no sniffing, no referrer, HSTS under HTTPS) and a
-//! `Host` the panel serves, so that a DNS-rebinding page cannot talk to it under a foreign name.
+//! (CSP without inline script, no framing, no sniffing, no referrer to other sites, HSTS under
+//! HTTPS) and a `Host` the panel serves, so that a DNS-rebinding page cannot talk to it under a
+//! foreign name.
 
 use crate::web::WebState;
 use axum::extract::{Request, State};
@@ -45,7 +46,7 @@ impl HostCheck {
             return true;
         }
         let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.names.iter().any(|n| *n == name)
+        self.names.contains(&name)
     }
 }
 
@@ -94,7 +95,9 @@ fn apply(h: &mut HeaderMap, https: bool) {
     set(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // Not `no-referrer`: under it browsers send `Origin: null` on form posts, which the CSRF
+    // check must refuse.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(
         h,
         header::HeaderName::from_static("cross-origin-opener-policy"),

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod binary;
+mod browser;
 mod common;
 mod json;
 mod text;

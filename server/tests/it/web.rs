@@ -529,7 +529,7 @@ async fn every_answer_carries_the_security_headers_and_foreign_hosts_are_refused
         assert!(!csp.contains("unsafe-inline"));
         assert_eq!(h("x-frame-options"), "DENY");
         assert_eq!(h("x-content-type-options"), "nosniff");
-        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("referrer-policy"), "same-origin");
         assert!(h("strict-transport-security").contains("max-age="));
         assert!(
             !p.headers

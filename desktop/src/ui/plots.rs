@@ -1,0 +1,116 @@
+//! plots: CPU and memory history as egui_plot lines. X is seconds before the host's latest
+//! sample (hosts' clocks differ, so each is placed relative to its own), Y is percent.
+
+use crate::model::Ring;
+use crate::model::host::mem_percent;
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use vigia_shared::proto::StatusSample;
+
+/// Which value of a sample a line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    Cpu,
+    Memory,
+    Core(usize),
+}
+
+/// Points of one series, for the samples of the last `window_s` seconds (all when `None`).
+pub fn points(
+    history: &Ring<StatusSample>,
+    series: Series,
+    window_s: Option<f64>,
+) -> Vec<[f64; 2]> {
+    let Some(last) = history.back().map(|s| s.time_ms) else {
+        return Vec::new();
+    };
+    history
+        .iter()
+        .filter_map(|s| {
+            let x = (s.time_ms as f64 - last as f64) / 1000.0;
+            if window_s.is_some_and(|w| x < -w) {
+                return None;
+            }
+            let y = match series {
+                Series::Cpu => f64::from(s.cpu),
+                Series::Memory => mem_percent(s),
+                Series::Core(i) => f64::from(*s.cores.get(i)?),
+            };
+            Some([x, y])
+        })
+        .collect()
+}
+
+/// A small plot without axes or interaction, for a dashboard card.
+pub fn sparkline(ui: &mut egui::Ui, id: u64, history: &Ring<StatusSample>) {
+    let cpu = points(history, Series::Cpu, Some(300.0));
+    let mem = points(history, Series::Memory, Some(300.0));
+    Plot::new(("spark", id))
+        .height(70.0)
+        .show_axes(false)
+        .show_grid(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .show_x(false)
+        .include_y(0.0)
+        .include_y(100.0)
+        .legend(Legend::default())
+        .show(ui, |p| {
+            p.line(Line::new("CPU %", PlotPoints::from(cpu)));
+            p.line(Line::new("Memory %", PlotPoints::from(mem)));
+        });
+}
+
+/// A percent plot of several named lines.
+pub fn percent_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<(String, Vec<[f64; 2]>)>) {
+    Plot::new(id)
+        .height(height)
+        .include_y(0.0)
+        .include_y(100.0)
+        .allow_scroll(false)
+        .x_axis_label("seconds ago")
+        .y_axis_label("%")
+        .legend(Legend::default())
+        .show(ui, |p| {
+            for (name, pts) in lines {
+                p.line(Line::new(name, PlotPoints::from(pts)));
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(t: u64, cpu: f32) -> StatusSample {
+        StatusSample {
+            time_ms: t,
+            cpu,
+            cores: vec![cpu, 100.0 - cpu],
+            mem_used: 1,
+            mem_total: 4,
+            swap_used: 0,
+            swap_total: 0,
+            load1: 0.0,
+            load5: 0.0,
+            load15: 0.0,
+            procs: 1,
+        }
+    }
+
+    #[test]
+    fn points_are_seconds_before_the_latest_sample() {
+        let mut r = Ring::new(10);
+        r.extend([sample(1000, 10.0), sample(2000, 20.0), sample(5000, 30.0)]);
+        assert_eq!(
+            points(&r, Series::Cpu, None),
+            vec![[-4.0, 10.0], [-3.0, 20.0], [0.0, 30.0]]
+        );
+        assert_eq!(points(&r, Series::Cpu, Some(3.0)).len(), 2);
+        assert_eq!(points(&r, Series::Memory, None)[0], [-4.0, 25.0]);
+        assert_eq!(points(&r, Series::Core(1), None)[0], [-4.0, 90.0]);
+    }
+}

@@ -255,6 +255,13 @@ async fn each_role_sees_what_it_may_do_and_the_server_refuses_the_rest() {
         }
         let procs = w.get("/processes").await;
         assert_eq!(procs.body.contains(">Stop</button>"), buttons);
+        let start = w.get("/start").await;
+        let expected = if buttons {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(start.status, expected);
         assert_eq!(procs.body.contains(r#"href="/start""#), buttons);
         let (status, list) = w.json("/api/processes").await;
         assert_eq!(status, StatusCode::OK);

@@ -434,6 +434,16 @@ pub async fn start_form(
     PageSession(s): PageSession,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::new(&state, &s, "start");
+    if !chrome.can_act {
+        return Err(WebError::Wire(vigia_shared::WireError::new(
+            ErrorCode::PermissionDenied,
+            format!(
+                "permission denied: role {} may not start processes",
+                chrome.role
+            ),
+        ))
+        .into());
+    }
     html(&StartPage {
         chrome,
         command: "",

@@ -95,6 +95,11 @@ impl Paths {
     pub fn started_file(&self) -> PathBuf {
         self.data_dir.join("started.json")
     }
+
+    /// The audit database.
+    pub fn audit_file(&self) -> PathBuf {
+        self.data_dir.join("audit.db")
+    }
 }
 
 /// The validated configuration.

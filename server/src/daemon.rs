@@ -85,6 +85,7 @@ pub async fn run_with(
         procs,
         sampler,
         lockout: Arc::new(crate::auth::lockout::Lockout::new(cfg.lockout)),
+        audit: crate::audit::AuditLog::open(&cfg.paths.audit_file())?,
     };
     let addr = listener
         .local_addr()

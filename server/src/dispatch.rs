@@ -1,13 +1,14 @@
 //! Carrying out commands: one implementation for every wire mode. Who may do what is decided
 //! here and only here ([`authorize`], plus the ownership check of STOP and OUTPUT).
 
+use crate::audit::Record;
 use crate::auth::Principal;
 use crate::procs::ProcError;
 use crate::procs::stop::Target;
 use crate::services::Services;
 use std::net::SocketAddr;
 use std::time::Duration;
-use vigia_shared::proto::limits::{MAX_FILTER, MAX_GRACE_MS};
+use vigia_shared::proto::limits::{MAX_FILTER, MAX_GRACE_MS, MAX_USER};
 use vigia_shared::proto::{
     Command, ErrorCode, ListQuery, ProcessInfo, Reply, Role, SortKey, StopRequest, WireError,
 };
@@ -52,6 +53,7 @@ pub fn authorize(role: Role, command: &Command) -> Result<(), WireError> {
         Command::Start(_) | Command::Stop(_) | Command::Output { .. } => {
             matches!(role, Role::Admin | Role::Operator)
         }
+        Command::Audit(_) => role == Role::Admin,
     };
     if allowed {
         Ok(())
@@ -79,9 +81,58 @@ fn current_role(svc: &Services, caller: &Caller<'_>) -> Result<Role, WireError> 
         })
 }
 
-/// Carries out one command of an authenticated caller. Session-level commands (hello, login,
-/// subscribe, unsubscribe, quit) belong to the session and are not handled here.
+/// Carries out one command of an authenticated caller, and records in the audit log every
+/// change (start, stop) and every refusal. Session-level commands (hello, login, subscribe,
+/// unsubscribe, quit) belong to the session and are not handled here.
 pub async fn handle(
+    command: Command,
+    caller: &Caller<'_>,
+    svc: &Services,
+) -> Result<Reply, WireError> {
+    let (change, target) = audit_entry(&command);
+    let result = carry_out(command, caller, svc).await;
+    let refused = matches!(&result, Err(e) if matches!(e.code, ErrorCode::PermissionDenied | ErrorCode::Refused));
+    let (action, target) = match change {
+        Some(a) if refused => ("denied", format!("{a} {target}")),
+        Some(a) => (a, target),
+        None if refused => ("denied", target),
+        None => return result,
+    };
+    let (ok, outcome) = match &result {
+        Ok(Reply::Started { pid }) => (true, format!("ok: pid {pid}")),
+        Ok(Reply::Stopped { killed: true, .. }) => {
+            (true, "ok: killed after the grace period".into())
+        }
+        Ok(_) => (true, "ok".into()),
+        Err(e) => (false, e.message.clone()),
+    };
+    svc.audit
+        .record(Record {
+            user: caller.principal.user.clone(),
+            peer: caller.peer.to_string(),
+            mode: caller.mode.as_str(),
+            action,
+            target,
+            ok,
+            result: outcome,
+        })
+        .await;
+    result
+}
+
+/// The audit log's action for a command that changes something, and its target.
+fn audit_entry(command: &Command) -> (Option<&'static str>, String) {
+    match command {
+        Command::Start(r) => (Some("start"), shell_words::join(&r.argv)),
+        Command::Stop(r) => (Some("stop"), format!("{} SIG{}", r.pid, r.signal.name())),
+        Command::Output { pid, .. } | Command::Process { pid } => {
+            (None, format!("{} {pid}", command.name()))
+        }
+        other => (None, other.name().to_owned()),
+    }
+}
+
+async fn carry_out(
     command: Command,
     caller: &Caller<'_>,
     svc: &Services,
@@ -139,6 +190,19 @@ pub async fn handle(
                 data,
                 truncated,
             })
+        }
+        Command::Audit(q) => {
+            if q.user.as_ref().is_some_and(|u| u.len() > MAX_USER) {
+                return Err(WireError::new(
+                    ErrorCode::LimitExceeded,
+                    format!("user name too long (at most {MAX_USER} bytes)"),
+                ));
+            }
+            let events = svc.audit.query(q).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot read the audit log");
+                WireError::new(ErrorCode::Internal, "cannot read the audit log")
+            })?;
+            Ok(Reply::Audit { events })
         }
         Command::Hello { .. }
         | Command::Login { .. }

@@ -6,13 +6,14 @@
 //! listener (TLS accept, limits) → session (mode sniff, codec, timeouts)
 //!     → dispatch (authorisation, one implementation for both modes)
 //!         → procs (spawn, signal, logs)   sampler (the only sysinfo user, snapshots, history)
-//!         → auth (users file, argon2id)
+//!         → auth (users file, argon2id)   audit (SQLite record of every change and refusal)
 //! web (HTTPS panel on port 7000: pages, JSON API) → the same dispatch
 //! ```
 //! `daemon` wires it together; `cli`/`config` turn flags and the TOML file into a `Config`;
 //! `admin` holds the `user` and `cert` subcommands.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod certs;
 pub mod cli;

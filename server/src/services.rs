@@ -1,5 +1,6 @@
 //! The handle every session and every web request holds: cheap to clone, all shared.
 
+use crate::audit::{AuditLog, Record};
 use crate::auth::lockout::Lockout;
 use crate::auth::{AuthError, Authenticator, Principal};
 use crate::config::Config;
@@ -17,6 +18,7 @@ pub struct Services {
     pub procs: Arc<ProcessManager>,
     pub sampler: SamplerHandle,
     pub lockout: Arc<Lockout>,
+    pub audit: AuditLog,
 }
 
 impl Services {
@@ -37,13 +39,29 @@ impl Services {
             Ok(_) if locked.is_some() => Err(AuthError::Failed),
             other => other,
         };
+        let record = |ok: bool, result: &str| Record {
+            user: user.to_owned(),
+            peer: peer.to_string(),
+            mode: mode.as_str(),
+            action: "login",
+            target: user.to_owned(),
+            ok,
+            result: result.to_owned(),
+        };
         match result {
             Ok(p) => {
+                self.audit.record(record(true, "ok")).await;
                 self.lockout.succeeded(ip, user);
                 tracing::info!(user = %p.user, role = %p.role, %peer, mode = mode.as_str(), "login succeeded");
                 Ok(p)
             }
             Err(AuthError::Failed) => {
+                let why = if locked.is_some() {
+                    "refused: locked out"
+                } else {
+                    "authentication failed"
+                };
+                self.audit.record(record(false, why)).await;
                 self.lockout.failed(ip, user);
                 match locked {
                     Some(wait) => tracing::warn!(

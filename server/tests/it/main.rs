@@ -1,6 +1,7 @@
 //! One integration binary: the real daemon on loopback over real TLS.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod binary;
 mod browser;
 mod common;

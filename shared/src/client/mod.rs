@@ -13,8 +13,8 @@ pub use error::ClientError;
 use crate::codec::{Frame, LineCodec};
 use crate::proto::json::{self, Outcome, Request, ServerMessage};
 use crate::proto::{
-    Command, Event, ListQuery, PROTOCOL_VERSION, Pid, ProcessInfo, Reply, Role, Signal,
-    StartRequest, StatusSample, StopRequest, SystemStatus, WireError,
+    AuditEvent, AuditQuery, Command, Event, ListQuery, PROTOCOL_VERSION, Pid, ProcessInfo, Reply,
+    Role, Signal, StartRequest, StatusSample, StopRequest, SystemStatus, WireError,
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
@@ -240,6 +240,14 @@ impl Client {
         };
         match self.request(Command::Stop(req)).await? {
             Reply::Stopped { killed, .. } => Ok(killed),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Audit events, newest first (admins only).
+    pub async fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEvent>, ClientError> {
+        match self.request(Command::Audit(query)).await? {
+            Reply::Audit { events } => Ok(events),
             other => Err(unexpected(&other)),
         }
     }

@@ -178,6 +178,8 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_bytes: Option<u64>,
     },
+    /// The audit log, newest first (admins only).
+    Audit(AuditQuery),
     /// Push a status sample every `interval_ms`; the reply carries the recent history.
     Subscribe {
         interval_ms: u64,
@@ -198,11 +200,49 @@ impl Command {
             Command::Status => "status",
             Command::Process { .. } => "process",
             Command::Output { .. } => "output",
+            Command::Audit(_) => "audit",
             Command::Subscribe { .. } => "subscribe",
             Command::Unsubscribe => "unsubscribe",
             Command::Quit => "quit",
         }
     }
+}
+
+/// Which audit events to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// At most this many events (daemon default when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Only events older than this id (for paging back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
+    /// Only events of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// One recorded action: a login, a start, a stop, or something refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: u64,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// The user name given (for a failed login, whatever was typed).
+    pub user: String,
+    /// Client address and port.
+    pub peer: String,
+    /// `text`, `json` or `web`.
+    pub mode: String,
+    /// `login`, `start`, `stop`, `output`, `audit`, or `denied`.
+    pub action: String,
+    /// What the action was aimed at: a pid, a command line, a command name.
+    pub target: String,
+    /// Whether it was carried out.
+    pub ok: bool,
+    /// `ok`, or why not.
+    pub result: String,
 }
 
 /// One row of a process list.
@@ -330,6 +370,9 @@ pub enum Reply {
         interval_ms: u64,
         /// Samples of the recent past, oldest first.
         history: Vec<StatusSample>,
+    },
+    Audit {
+        events: Vec<AuditEvent>,
     },
     Unsubscribed,
     Bye,

@@ -3,7 +3,9 @@
 //! can drive the daemon by hand with `openssl s_client`.
 
 use super::limits::{MAX_ARGS, MAX_COMMAND, MAX_PASSWORD, MAX_USER};
-use super::{Command, ErrorCode, ListQuery, Pid, Reply, StartRequest, StopRequest, WireError};
+use super::{
+    AuditQuery, Command, ErrorCode, ListQuery, Pid, Reply, StartRequest, StopRequest, WireError,
+};
 use std::fmt::Write as _;
 
 /// Why a text line is not a command.
@@ -42,6 +44,9 @@ impl From<&TextError> for WireError {
         WireError::new(code, e.to_string())
     }
 }
+
+/// Events shown by `AUDIT` in text mode.
+const TEXT_AUDIT_EVENTS: u32 = 50;
 
 /// Parses one line (without its line ending) into a [`Command`].
 ///
@@ -91,9 +96,13 @@ pub fn parse(line: &str) -> Result<Command, TextError> {
             grace_ms: None,
         })),
         ("STOP", None) => Err(TextError::Usage("STOP:pid")),
-        ("LIST" | "STATUS" | "QUIT", Some(_)) => {
-            Err(TextError::Usage("LIST, STATUS or QUIT take no argument"))
-        }
+        ("AUDIT", None) => Ok(Command::Audit(AuditQuery {
+            limit: Some(TEXT_AUDIT_EVENTS),
+            ..Default::default()
+        })),
+        ("LIST" | "STATUS" | "QUIT" | "AUDIT", Some(_)) => Err(TextError::Usage(
+            "LIST, STATUS, AUDIT or QUIT take no argument",
+        )),
         _ => Err(TextError::Unknown),
     }
 }
@@ -208,6 +217,23 @@ pub fn render(reply: &Reply) -> String {
         }
         Reply::Subscribed { interval_ms, .. } => {
             let _ = writeln!(out, "OK subscribed every {interval_ms} ms");
+        }
+        Reply::Audit { events } => {
+            let _ = writeln!(out, "OK {}", events.len());
+            for e in events {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    e.id,
+                    e.time_ms,
+                    clean_field(&e.user),
+                    e.peer,
+                    e.mode,
+                    e.action,
+                    clean_field(&e.target),
+                    clean_field(&e.result)
+                );
+            }
         }
         Reply::Unsubscribed => out.push_str("OK unsubscribed\n"),
         Reply::Bye => out.push_str("OK bye\n"),

@@ -244,3 +244,15 @@ pub async fn start(
         _ => Err(unexpected("start")),
     }
 }
+
+pub async fn audit(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiSession(s): ApiSession,
+    Query(q): Query<vigia_shared::proto::AuditQuery>,
+) -> ApiResult {
+    match run(&state, &s.principal, peer, Command::Audit(q)).await? {
+        Reply::Audit { events } => to_value(json!({ "events": events })),
+        _ => Err(unexpected("audit")),
+    }
+}

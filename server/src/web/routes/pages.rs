@@ -30,6 +30,8 @@ pub struct Chrome {
     pub role: String,
     pub csrf: String,
     pub can_act: bool,
+    /// Admins also see the audit log.
+    pub is_admin: bool,
     pub flash: Option<String>,
     /// Which navigation entry is current.
     pub page: &'static str,
@@ -42,6 +44,7 @@ impl Chrome {
             role: s.principal.role.to_string(),
             csrf: s.csrf.clone(),
             can_act: can_act(&s.principal),
+            is_admin: s.principal.role == vigia_shared::Role::Admin,
             flash: state.sessions.take_flash(&s.id),
             page,
         }
@@ -592,4 +595,88 @@ mod tests {
     fn query_values_are_encoded() {
         assert_eq!(encode_query("a b&c=<"), "a%20b%26c%3D%3C");
     }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    events: Vec<AuditRow>,
+    user: String,
+    /// Link to the next (older) page, when there may be one.
+    older: Option<String>,
+}
+
+struct AuditRow {
+    id: u64,
+    time: String,
+    user: String,
+    peer: String,
+    mode: String,
+    action: String,
+    target: String,
+    ok: bool,
+    result: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditParams {
+    pub user: String,
+    pub before: Option<u64>,
+}
+
+/// Events on one page of the audit log.
+const AUDIT_PAGE: u32 = 200;
+
+pub async fn audit(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PageSession(s): PageSession,
+    Query(params): Query<AuditParams>,
+) -> Result<Response, PageError> {
+    let query = vigia_shared::proto::AuditQuery {
+        limit: Some(AUDIT_PAGE),
+        before: params.before,
+        user: (!params.user.is_empty()).then(|| params.user.clone()),
+    };
+    let Reply::Audit { events } = run(&state, &s.principal, peer, Command::Audit(query)).await?
+    else {
+        return Err(WebError::Internal("unexpected reply to audit".into()).into());
+    };
+    let older = (events.len() == AUDIT_PAGE as usize)
+        .then(|| events.last())
+        .flatten()
+        .map(|e| format!("/audit?user={}&before={}", encode_query(&params.user), e.id));
+    let events = events
+        .into_iter()
+        .map(|e| AuditRow {
+            id: e.id,
+            time: human_time_ms(e.time_ms),
+            user: e.user,
+            peer: e.peer,
+            mode: e.mode,
+            action: e.action,
+            target: e.target,
+            ok: e.ok,
+            result: e.result,
+        })
+        .collect();
+    html(&AuditPage {
+        chrome: Chrome::new(&state, &s, "audit"),
+        events,
+        user: params.user,
+        older,
+    })
+}
+
+fn human_time_ms(ms: u64) -> String {
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
+    );
+    i128::from(ms)
+        .checked_mul(1_000_000)
+        .and_then(|ns| time::OffsetDateTime::from_unix_timestamp_nanos(ns).ok())
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| ms.to_string())
 }

@@ -154,6 +154,7 @@ impl VigiaApp {
         self.persisted.servers.push(entry);
         self.model.hosts.insert(id, HostState::default());
         self.persisted.ui.selected = Some(id);
+        self.persisted.ui.view = View::Host;
         if draft.connect {
             self.open_session(id);
         }

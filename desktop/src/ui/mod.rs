@@ -77,7 +77,10 @@ pub fn show(
             hosts_panel::ui(ui, state, model, persisted, now, &mut out)
         });
     egui::CentralPanel::default_margins().show(ui, |ui| match persisted.ui.view {
-        View::Dashboard => dashboard::ui(ui, model, persisted, now, &mut out),
+        View::Dashboard => {
+            note_line(ui, state.notes.get(&View::Dashboard));
+            dashboard::ui(ui, model, persisted, now, &mut out);
+        }
         View::Host => host_view::ui(ui, state, model, persisted, &mut out),
         View::Search => {
             let note = state.notes.get(&View::Search).cloned();

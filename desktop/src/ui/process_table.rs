@@ -183,7 +183,7 @@ impl ProcessTable {
                 for &c in &columns {
                     header.col(|ui| {
                         let text = if self.sort == c {
-                            let arrow = if self.desc { "⏷" } else { "⏶" };
+                            let arrow = if self.desc { "v" } else { "^" };
                             format!("{} {arrow}", c.title())
                         } else {
                             c.title().to_owned()

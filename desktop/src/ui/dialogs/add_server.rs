@@ -23,8 +23,6 @@ impl AddServerDialog {
     pub fn open_new(&mut self) {
         *self = Self {
             open: true,
-            port: vigia_default_port().to_string(),
-            user: "admin".into(),
             connect: true,
             ..Self::default()
         };
@@ -54,14 +52,12 @@ impl AddServerDialog {
         if host.is_empty() {
             return Err("type the server's host name or address".into());
         }
-        let port = match self.port.trim().parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => {
-                return Err(format!(
-                    "'{}' is not a port number (1–65535)",
-                    self.port.trim()
-                ));
-            }
+        let port = match self.port.trim() {
+            "" => DEFAULT_PORT,
+            p => match p.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => return Err(format!("'{p}' is not a port number (1–65535)")),
+            },
         };
         let user = self.user.trim();
         if user.is_empty() {
@@ -100,6 +96,7 @@ impl AddServerDialog {
                     field(ui, "User", &mut self.user, false);
                     field(ui, "Password", &mut self.password, true);
                 });
+            ui.weak(format!("The port is {DEFAULT_PORT} when left empty."));
             if self.editing.is_some() {
                 ui.weak("Leave the password empty to keep the saved one.");
             }
@@ -136,6 +133,5 @@ impl AddServerDialog {
     }
 }
 
-fn vigia_default_port() -> u16 {
-    5000
-}
+/// The daemon's default port.
+const DEFAULT_PORT: u16 = 5000;

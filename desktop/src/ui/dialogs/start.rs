@@ -80,7 +80,16 @@ impl StartDialog {
                 }
                 for id in &connected {
                     let mut on = self.picks.contains(id);
-                    if ui.checkbox(&mut on, name(*id)).changed() {
+                    let load = model.host(*id).and_then(|h| {
+                        let s = h.latest()?;
+                        Some(format!(
+                            " (CPU {:.0} %, memory {:.0} %)",
+                            s.cpu,
+                            h.mem_percent().unwrap_or(0.0)
+                        ))
+                    });
+                    let text = format!("{}{}", name(*id), load.unwrap_or_default());
+                    if ui.checkbox(&mut on, text).changed() {
                         if on {
                             self.picks.insert(*id);
                         } else {

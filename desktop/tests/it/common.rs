@@ -218,7 +218,13 @@ pub fn step_until(
         if done(h) {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() > deadline {
+            let texts: Vec<String> = h
+                .query_all_by(|n| n.role() == Role::Label)
+                .filter_map(|n| n.accesskit_node().value())
+                .collect();
+            panic!("timed out waiting for {what}; on screen: {texts:?}");
+        }
         // Events come from other threads; give them the core between frames.
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -255,20 +261,23 @@ pub fn click_button(h: &mut Harness<'_, VigiaApp>, label: &str) {
     settle(h);
 }
 
-/// Clicks a text field (by its label) and types into it.
+/// Focuses a text field (by its label) and types into it.
 pub fn type_into(h: &mut Harness<'_, VigiaApp>, label: &str, text: &str) {
-    let is_field = |role: Role| {
+    let field = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
         matches!(
-            role,
+            n.role(),
             Role::TextInput | Role::PasswordInput | Role::MultilineTextInput
-        )
+        ) && n.label().as_deref() == Some(label)
     };
-    h.get_by(|n| is_field(n.role()) && n.label().as_deref() == Some(label))
-        .click();
+    h.get_by(field).focus();
     settle(h);
-    h.get_by(|n| is_field(n.role()) && n.label().as_deref() == Some(label))
-        .type_text(text);
+    h.get_by(field).type_text(text);
     settle(h);
+    let node = h.get_by(field);
+    if node.accesskit_node().role() != Role::PasswordInput {
+        let now = node.value().unwrap_or_default();
+        assert!(now.ends_with(text), "'{label}' holds '{now}'");
+    }
 }
 
 /// Adds a server through the "Add server" dialog.

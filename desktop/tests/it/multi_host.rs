@@ -54,6 +54,10 @@ fn two_hosts_dashboard_search_least_loaded_start_and_stop() {
         h.query_all_by_label(&pid.to_string()).count() == 2
     });
     assert!(shown_containing(&h, "searching 2 connected hosts"));
+    assert!(
+        shown_containing(&h, "2 of "),
+        "the search leaves the two rows"
+    );
 
     h.get_all_by_role_and_label(Role::Button, "Stop…")
         .next()

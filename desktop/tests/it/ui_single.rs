@@ -59,6 +59,7 @@ fn add_server_trust_see_processes_filter_start_and_stop() {
     step_until(&mut h, "the started process in the table", |h| {
         shown(h, &pid.to_string())
     });
+    assert!(shown_containing(&h, "1 of "), "the filter leaves one row");
 
     click_button(&mut h, "Stop…");
     assert!(

@@ -74,8 +74,9 @@ pub fn show_output(
     egui::Window::new(title)
         .id(egui::Id::unique("process_output"))
         .default_size([520.0, 260.0])
+        .default_pos(ctx.content_rect().right_bottom() - egui::vec2(560.0, 320.0))
         .show(ctx, |ui| {
-            if ui.button("Stop following").clicked() {
+            if ui.button("Close").clicked() {
                 out.push(UiCommand::Follow(id, None));
             }
             let data = model

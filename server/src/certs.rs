@@ -97,9 +97,27 @@ fn self_signed_names() -> Vec<String> {
     {
         names.push(h);
     }
+    let mut add = |n: String| {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
     for n in ["localhost", "127.0.0.1", "::1"] {
-        if !names.iter().any(|x| x == n) {
-            names.push(n.to_owned());
+        add(n.to_owned());
+    }
+    // The machine's own addresses, so that clients that connect by address see them in the
+    // certificate too.
+    let networks = sysinfo::Networks::new_with_refreshed_list();
+    for (_, data) in networks.iter().flatten() {
+        for net in data.ip_networks() {
+            let ip = net.addr;
+            let link_local = match ip {
+                std::net::IpAddr::V4(v4) => v4.is_link_local(),
+                std::net::IpAddr::V6(v6) => v6.is_unicast_link_local(),
+            };
+            if !link_local && !ip.is_unspecified() && !ip.is_multicast() {
+                add(ip.to_string());
+            }
         }
     }
     names

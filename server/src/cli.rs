@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// Seconds of inactivity after which a web panel session ends [default: 1800].
     #[arg(long, value_name = "SECS")]
     pub web_session_timeout_secs: Option<u64>,
+    /// File with the bearer token for Prometheus scrapes of /metrics (off without it).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]

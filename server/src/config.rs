@@ -59,6 +59,14 @@ pub struct FileConfig {
     /// Extra host names the web panel answers to (besides localhost, IP addresses and the
     /// machine's host name), e.g. a DNS name the admins use.
     pub web_hosts: Option<Vec<String>>,
+    /// When vigiad runs as root, started processes run as this account (default `nobody`;
+    /// `"root"` only if said here).
+    pub run_as: Option<String>,
+    /// When set, START runs only these programs (paths, or names in the system PATH).
+    pub allowed_programs: Option<Vec<String>>,
+    /// File holding the bearer token that Prometheus sends to `/metrics` on the web port;
+    /// without it the endpoint is off.
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -125,6 +133,10 @@ pub struct Config {
     pub history_len: usize,
     /// The web panel's settings.
     pub web: WebConfig,
+    /// Account of started processes when root (see [`FileConfig::run_as`]).
+    pub run_as: Option<String>,
+    pub allowed_programs: Option<Vec<String>>,
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// Settings of the web panel.
@@ -258,6 +270,12 @@ impl Config {
             write_timeout: Duration::from_secs(30),
             history_len: (3_600_000 / sample_ms).max(1) as usize,
             web,
+            run_as: file.run_as.clone(),
+            allowed_programs: file.allowed_programs.clone(),
+            metrics_token_file: serve
+                .metrics_token_file
+                .clone()
+                .or(file.metrics_token_file.clone()),
         })
     }
 }

@@ -36,11 +36,42 @@ pub fn prepare(cfg: &Config) -> anyhow::Result<FirstStart> {
     make_private_dir(&paths.logs_dir())?;
     let identity = certs::load_or_create(paths)?;
     let admin_password = auth::create_if_missing(&paths.users)?;
+    refuse_if_exposed(&paths.key, "private key")?;
+    refuse_if_exposed(&paths.users, "users file")?;
     Ok(FirstStart {
         admin_password,
         fingerprint: identity.fingerprint,
         cert_created: identity.created,
     })
+}
+
+/// Refuses a secret that other OS users may read or change.
+fn refuse_if_exposed(path: &Path, what: &str) -> anyhow::Result<()> {
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("reading the {what} '{}'", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the {what} '{}' is open to other users (mode {:o}): run 'chmod 600 {}' and start again",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The START rules from the configuration.
+fn start_policy(cfg: &Config) -> anyhow::Result<crate::procs::policy::StartPolicy> {
+    let is_root = rustix::process::geteuid().is_root();
+    crate::procs::policy::StartPolicy::new(
+        cfg.run_as.as_deref(),
+        cfg.allowed_programs.as_deref(),
+        is_root,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("checking run_as and allowed_programs")
 }
 
 fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
@@ -76,6 +107,7 @@ pub async fn run_with(
         cfg.paths.logs_dir(),
         cfg.paths.data_dir.clone(),
         cfg.stop_grace,
+        start_policy(&cfg)?,
     ));
     let sampler = sampler::spawn(cfg.sample_interval, cfg.history_len, shutdown.clone())
         .context("starting the sampler")?;

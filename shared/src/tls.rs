@@ -35,9 +35,16 @@ pub struct GeneratedCert {
     pub key_pem: String,
 }
 
-/// Generates a self-signed certificate valid for `names` (host names or IP addresses).
+/// Lifetime of a generated certificate: what browsers accept for a leaf (398 days at most).
+pub const SELF_SIGNED_DAYS: i64 = 397;
+
+/// Generates a self-signed certificate valid for `names` (host names or IP addresses, which
+/// become IP subject alternative names) for [`SELF_SIGNED_DAYS`] from now.
 pub fn generate_self_signed(names: &[String]) -> Result<GeneratedCert, TlsError> {
     let mut params = rcgen::CertificateParams::new(names.to_vec())?;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
     let cn = names.first().map(String::as_str).unwrap_or("vigiad");
     params
         .distinguished_name
@@ -107,10 +114,12 @@ pub fn server_config(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let config = ServerConfig::builder_with_provider(provider())
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)?
         .with_no_client_auth()
         .with_single_cert(certs, key)?;
+    // The server's order of cipher suites (strongest first) wins over the client's.
+    config.ignore_client_order = true;
     Ok(Arc::new(config))
 }
 

@@ -5,6 +5,7 @@
 //! through a pidfd, so a pid recycled between a check and the signal is never hit.
 
 pub mod output;
+pub mod policy;
 pub mod registry;
 pub mod spawn;
 pub mod stop;
@@ -54,6 +55,7 @@ pub struct ProcessManager {
     /// Default working directory of started processes.
     work_dir: PathBuf,
     default_grace: Duration,
+    policy: policy::StartPolicy,
     seq: AtomicU64,
 }
 
@@ -63,12 +65,14 @@ impl ProcessManager {
         logs_dir: PathBuf,
         work_dir: PathBuf,
         default_grace: Duration,
+        policy: policy::StartPolicy,
     ) -> Self {
         Self {
             registry,
             logs_dir,
             work_dir,
             default_grace,
+            policy,
             seq: AtomicU64::new(0),
         }
     }

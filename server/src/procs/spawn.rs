@@ -1,5 +1,6 @@
 //! Starting a process: no shell, its own session, a fixed small environment, output to a log.
 
+use super::policy::SAFE_PATH;
 use super::registry::{StartedRecord, start_ticks};
 use super::{ProcError, ProcessManager};
 use std::fs::OpenOptions;
@@ -11,9 +12,6 @@ use std::sync::atomic::Ordering;
 use vigia_shared::Pid;
 use vigia_shared::proto::StartRequest;
 use vigia_shared::proto::limits::{MAX_ARGS, MAX_COMMAND};
-
-/// `PATH` of started processes: the system's directories only, never the caller's.
-const SAFE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl ProcessManager {
     /// Starts `req.argv` on behalf of `user`; returns once the program has been exec'd, so a
@@ -37,6 +35,7 @@ impl ProcessManager {
                 "arguments may not contain NUL bytes".into(),
             ));
         }
+        let executable = self.policy.program(&program)?;
         let cwd = match &req.cwd {
             Some(dir) => {
                 let p = PathBuf::from(dir);
@@ -47,7 +46,16 @@ impl ProcessManager {
                 }
                 p
             }
-            None => self.work_dir.clone(),
+            None => match &self.policy.run_as {
+                // The data directory is the daemon's alone: another account starts at home.
+                Some(a) if a.home.is_dir() => a.home.clone(),
+                Some(_) => PathBuf::from("/"),
+                None => self.work_dir.clone(),
+            },
+        };
+        let home = match &self.policy.run_as {
+            Some(a) => a.home.clone(),
+            None => home_dir(&self.work_dir),
         };
         let started_at_ms = now_ms();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
@@ -64,11 +72,12 @@ impl ProcessManager {
             .try_clone()
             .map_err(|e| ProcError::Internal(format!("cannot share log: {e}")))?;
 
-        let mut cmd = tokio::process::Command::new(&program);
-        cmd.args(&req.argv[1..])
+        let mut cmd = tokio::process::Command::new(&executable);
+        cmd.arg0(&program)
+            .args(&req.argv[1..])
             .env_clear()
             .env("PATH", SAFE_PATH)
-            .env("HOME", home_dir(&self.work_dir))
+            .env("HOME", home)
             .env(
                 "LANG",
                 std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".into()),
@@ -78,6 +87,10 @@ impl ProcessManager {
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
             .kill_on_drop(false);
+        if let Some(a) = &self.policy.run_as {
+            // Also drops the supplementary groups of root.
+            cmd.uid(a.uid).gid(a.gid);
+        }
         detach(&mut cmd);
         let child = match cmd.spawn() {
             Ok(c) => c,
@@ -124,16 +137,20 @@ impl ProcessManager {
 }
 
 /// Puts the child in a session of its own, so that signals meant for the daemon's terminal or
-/// process group never reach it, and it outlives the daemon.
+/// process group never reach it and it outlives the daemon, without the daemon's ambient
+/// capabilities.
 #[allow(unsafe_code)]
 fn detach(cmd: &mut tokio::process::Command) {
-    // SAFETY: the closure runs in the forked child before exec and only calls setsid(2), which
-    // is async-signal-safe and touches no memory shared with the parent.
+    // SAFETY: the closure runs in the forked child before exec and only makes two system calls,
+    // setsid(2) and prctl(2), which are async-signal-safe and touch no memory shared with the
+    // parent.
     unsafe {
         cmd.pre_exec(|| {
-            rustix::process::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
+            rustix::process::setsid().map_err(std::io::Error::from)?;
+            // Capabilities the daemon was given (CAP_KILL under systemd) must not pass to what
+            // users start; kernels without ambient capabilities have none to clear.
+            let _ = rustix::thread::clear_ambient_capability_set();
+            Ok(())
         });
     }
 }

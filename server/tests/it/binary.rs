@@ -206,11 +206,10 @@ fn plaintext_users_are_named_in_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    std::fs::write(
-        data.join("users.json"),
+    write_private(
+        &data.join("users.json"),
         r#"{"admin": "1234", "luis": "abcd"}"#,
-    )
-    .unwrap();
+    );
     let mut d = Daemon::start(&data, &[]);
     let line = d.wait_for("user 'luis' has a plaintext password");
     assert!(line.contains("vigiad user passwd luis"), "{line}");
@@ -228,7 +227,7 @@ fn user_subcommands_edit_the_file_without_losing_entries() {
     let data = tmp.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let users = data.join("users.json");
-    std::fs::write(&users, r#"{"admin": "1234", "luis": "abcd"}"#).unwrap();
+    write_private(&users, r#"{"admin": "1234", "luis": "abcd"}"#);
 
     let (ok, _, err) = run(
         &["user", "add", "ana", "--role", "viewer", "--password-stdin"],
@@ -338,4 +337,33 @@ fn a_config_file_holds_flags_and_refuses_typos() {
     let mut d = Daemon::start(&data, &["--config", cfg.to_str().unwrap()]);
     let addr = d.ready();
     assert!(!addr.ends_with(":1"), "{addr}");
+}
+
+#[test]
+fn secrets_open_to_other_users_stop_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let users = data.join("users.json");
+    std::fs::write(&users, r#"{"admin": "1234"}"#).unwrap();
+    std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, _, err) = run(&["--listen", "127.0.0.1:0", "--no-web"], &data, None);
+    assert!(!ok);
+    assert!(
+        err.contains("open to other users")
+            && err.contains(&format!("chmod 600 {}", users.display())),
+        "{err}"
+    );
+
+    // The same for the private key.
+    std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let key = data.join("key.pem");
+    Daemon::start(&data, &[]).ready();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (ok, _, err) = run(&["--listen", "127.0.0.1:0", "--no-web"], &data, None);
+    assert!(!ok);
+    assert!(
+        err.contains("private key") && err.contains("chmod 600"),
+        "{err}"
+    );
 }

@@ -68,7 +68,7 @@ impl TestDaemon {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).expect("data dir");
         if let Some(users) = &setup.users_json {
-            std::fs::write(data.join("users.json"), users).expect("users file");
+            write_private(&data.join("users.json"), users);
         }
         let paths = PathArgs {
             data_dir: Some(data.clone()),
@@ -81,6 +81,8 @@ impl TestDaemon {
             ..Default::default()
         };
         let mut cfg = Config::merge(&paths, &serve, FileConfig::default()).expect("config");
+        // Tests run as root on CI: started processes stay the test's own unless a test says.
+        cfg.run_as = Some("root".into());
         (setup.tweak)(&mut cfg, dir.path());
         let first = vigiad::prepare(&cfg).expect("prepare");
         let listener = TcpListener::bind(cfg.listen).await.expect("bind");
@@ -238,6 +240,13 @@ impl TextConn {
 }
 
 /// Whether a process exists (and is not a zombie).
+/// Writes a file only its owner may read, as the daemon demands of secrets.
+pub fn write_private(path: &Path, content: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, content).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat

@@ -6,5 +6,6 @@ mod binary;
 mod browser;
 mod common;
 mod json;
+mod policy;
 mod text;
 mod web;

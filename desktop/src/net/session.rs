@@ -95,7 +95,7 @@ pub(crate) async fn run(
                 LoginOutcome::LoggedIn(client, role) => {
                     attempt = 0;
                     backoff = tuning.backoff_min;
-                    match serve(client, role, &mut spec, &mut commands, &out, &tuning).await {
+                    match serve(*client, role, &mut spec, &mut commands, &out, &tuning).await {
                         Ended::Exit => return,
                         Ended::Lost(reason) => reason,
                     }
@@ -137,7 +137,7 @@ pub(crate) async fn run(
 }
 
 enum LoginOutcome {
-    LoggedIn(Client, vigia_shared::Role),
+    LoggedIn(Box<Client>, vigia_shared::Role),
     /// Connect again (a password was given, or the user asked).
     Retry,
     Failed(String),
@@ -173,7 +173,7 @@ async fn login(
         },
     };
     match client.login(&spec.user, &password).await {
-        Ok(role) => LoginOutcome::LoggedIn(client, role),
+        Ok(role) => LoginOutcome::LoggedIn(Box::new(client), role),
         Err(e) if e.code() == Some(ErrorCode::AuthFailed) => {
             drop(client);
             spec.password = None;

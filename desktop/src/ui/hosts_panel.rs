@@ -78,22 +78,19 @@ fn actions_for_state(
     conn: &ConnState,
     out: &mut Vec<UiCommand>,
 ) {
-    match conn {
+    let action = match conn {
         ConnState::Untrusted { .. } | ConnState::CertChanged { .. } => {
-            if ui.button("Review certificate…").clicked() {
-                out.push(UiCommand::ReviewCertificate(id));
-            }
+            Some(("Review certificate…", UiCommand::ReviewCertificate(id)))
         }
         ConnState::NeedPassword { .. } | ConnState::WrongPassword => {
-            if ui.button("Enter password…").clicked() {
-                out.push(UiCommand::AskPassword(id));
-            }
+            Some(("Enter password…", UiCommand::AskPassword(id)))
         }
-        ConnState::Reconnecting { .. } => {
-            if ui.button("Retry now").clicked() {
-                out.push(UiCommand::RetryNow(id));
-            }
-        }
-        _ => {}
+        ConnState::Reconnecting { .. } => Some(("Retry now", UiCommand::RetryNow(id))),
+        _ => None,
+    };
+    if let Some((label, command)) = action
+        && ui.button(label).clicked()
+    {
+        out.push(command);
     }
 }

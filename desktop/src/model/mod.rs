@@ -59,3 +59,49 @@ impl Model {
             .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigia_shared::proto::StatusSample;
+
+    fn host(conn: ConnState, cpu: f32, mem_used: u64) -> HostState {
+        let mut h = HostState {
+            conn,
+            ..HostState::default()
+        };
+        h.history.push(StatusSample {
+            time_ms: 1,
+            cpu,
+            cores: vec![],
+            mem_used,
+            mem_total: 100,
+            swap_used: 0,
+            swap_total: 0,
+            load1: 0.0,
+            load5: 0.0,
+            load15: 0.0,
+            procs: 1,
+        });
+        h
+    }
+
+    #[test]
+    fn least_loaded_weighs_cpu_and_memory_among_connected_candidates() {
+        let mut m = Model::default();
+        m.hosts
+            .insert(HostId(1), host(ConnState::Connected, 50.0, 10));
+        m.hosts
+            .insert(HostId(2), host(ConnState::Connected, 10.0, 80));
+        m.hosts
+            .insert(HostId(3), host(ConnState::Connected, 20.0, 20));
+        m.hosts.insert(HostId(4), host(ConnState::Offline, 0.0, 0));
+        let all = [HostId(1), HostId(2), HostId(3), HostId(4)];
+        assert_eq!(m.least_loaded(&all), Some((HostId(3), 40.0)));
+        assert_eq!(
+            m.least_loaded(&[HostId(1), HostId(2)]),
+            Some((HostId(1), 60.0))
+        );
+        assert_eq!(m.least_loaded(&[HostId(4)]), None);
+    }
+}

@@ -10,6 +10,12 @@ use vigia_shared::proto::{ProcessDetail, ProcessInfo, Role, Signal, StatusSample
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActionId(pub u64);
 
+impl ActionId {
+    /// Reports of requests the app made on its own (process details); never a user action's
+    /// id, which start at 1.
+    pub const BACKGROUND: ActionId = ActionId(0);
+}
+
 /// What a session task reports.
 #[derive(Debug, Clone)]
 pub struct NetEvent {

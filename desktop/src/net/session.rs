@@ -423,7 +423,7 @@ async fn detail(client: Arc<Client>, pid: Pid) -> Job {
         Ok(Reply::Process(d)) => Job::Event(NetEventKind::Detail(Box::new(d))),
         Ok(_) => Job::Quiet,
         Err(e) => Job::Event(NetEventKind::ActionDone {
-            action: super::ActionId(0),
+            action: super::ActionId::BACKGROUND,
             outcome: Err(explain(&e)),
         }),
     }

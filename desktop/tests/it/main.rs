@@ -4,5 +4,6 @@
 
 mod common;
 mod multi_host;
+mod panels;
 mod sessions;
 mod ui_single;

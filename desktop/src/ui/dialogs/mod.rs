@@ -39,13 +39,20 @@ pub(crate) fn window(title: &str) -> egui::Window<'_> {
 }
 
 /// A labelled one-line text field in a two-column grid.
-pub(crate) fn field(ui: &mut egui::Ui, label: &str, text: &mut String, secret: bool) {
+pub(crate) fn field(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    secret: bool,
+) -> egui::Response {
     let l = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .password(secret)
-            .desired_width(280.0),
-    )
-    .labelled_by(l.id);
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(text)
+                .password(secret)
+                .desired_width(280.0),
+        )
+        .labelled_by(l.id);
     ui.end_row();
+    r
 }

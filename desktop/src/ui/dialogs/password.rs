@@ -14,6 +14,8 @@ pub struct PasswordDialog {
     queue: VecDeque<HostId>,
     password: String,
     remember: bool,
+    /// Put the cursor in the field on the next frame.
+    focus: bool,
 }
 
 impl Default for PasswordDialog {
@@ -23,6 +25,7 @@ impl Default for PasswordDialog {
             queue: VecDeque::new(),
             password: String::new(),
             remember: true,
+            focus: false,
         }
     }
 }
@@ -39,6 +42,7 @@ impl PasswordDialog {
     pub fn open(&mut self, host: HostId) {
         self.current = Some(host);
         self.password.clear();
+        self.focus = true;
     }
 
     pub fn show(
@@ -62,7 +66,10 @@ impl PasswordDialog {
         }
         while self.current.is_none() {
             match self.queue.pop_front() {
-                Some(id) if needs(&id) => self.current = Some(id),
+                Some(id) if needs(&id) => {
+                    self.current = Some(id);
+                    self.focus = true;
+                }
                 Some(_) => {}
                 None => return,
             }
@@ -91,12 +98,18 @@ impl PasswordDialog {
                 }
                 _ => {}
             }
-            egui::Grid::new("password_fields")
+            let field = egui::Grid::new("password_fields")
                 .num_columns(2)
-                .show(ui, |ui| field(ui, "Password", &mut self.password, true));
+                .show(ui, |ui| field(ui, "Password", &mut self.password, true))
+                .inner;
+            if self.focus {
+                field.request_focus();
+                self.focus = false;
+            }
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.checkbox(&mut self.remember, "Remember in the credential store");
             ui.horizontal(|ui| {
-                if ui.button("Log in").clicked() && !self.password.is_empty() {
+                if (ui.button("Log in").clicked() || entered) && !self.password.is_empty() {
                     out.push(UiCommand::Password {
                         host: id,
                         password: std::mem::take(&mut self.password),

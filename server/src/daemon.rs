@@ -62,6 +62,22 @@ fn refuse_if_exposed(path: &Path, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bearer token of `/metrics`, from a file only the daemon's user may read.
+fn read_token(path: &Path) -> anyhow::Result<Arc<str>> {
+    refuse_if_exposed(path, "metrics token file")?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the metrics token file '{}'", path.display()))?;
+    let token = text.trim();
+    if token.len() < 16 || token.len() > 4096 || token.chars().any(|c| c.is_whitespace()) {
+        anyhow::bail!(
+            "the metrics token in '{}' must be one word of 16 to 4096 characters \
+             (e.g. made with 'openssl rand -hex 32')",
+            path.display()
+        );
+    }
+    Ok(Arc::from(token))
+}
+
 /// The START rules from the configuration.
 fn start_policy(cfg: &Config) -> anyhow::Result<crate::procs::policy::StartPolicy> {
     let is_root = rustix::process::geteuid().is_root();
@@ -118,6 +134,12 @@ pub async fn run_with(
         sampler,
         lockout: Arc::new(crate::auth::lockout::Lockout::new(cfg.lockout)),
         audit: crate::audit::AuditLog::open(&cfg.paths.audit_file())?,
+        metrics: crate::metrics::Metrics::new()?,
+        metrics_token: cfg
+            .metrics_token_file
+            .as_deref()
+            .map(read_token)
+            .transpose()?,
     };
     let addr = listener
         .local_addr()

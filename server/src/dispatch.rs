@@ -3,6 +3,7 @@
 
 use crate::audit::Record;
 use crate::auth::Principal;
+use crate::metrics::Metrics;
 use crate::procs::ProcError;
 use crate::procs::stop::Target;
 use crate::services::Services;
@@ -90,7 +91,24 @@ pub async fn handle(
     svc: &Services,
 ) -> Result<Reply, WireError> {
     let (change, target) = audit_entry(&command);
+    let name = command.name();
+    let began = std::time::Instant::now();
     let result = carry_out(command, caller, svc).await;
+    let m = &svc.metrics;
+    m.latency
+        .with_label_values(&[name])
+        .observe(began.elapsed().as_secs_f64());
+    match name {
+        "start" => m
+            .starts
+            .with_label_values(&[Metrics::result(result.is_ok())])
+            .inc(),
+        "stop" => m
+            .stops
+            .with_label_values(&[Metrics::result(result.is_ok())])
+            .inc(),
+        _ => {}
+    }
     let refused = matches!(&result, Err(e) if matches!(e.code, ErrorCode::PermissionDenied | ErrorCode::Refused));
     let (action, target) = match change {
         Some(a) if refused => ("denied", format!("{a} {target}")),

@@ -5,6 +5,7 @@ use crate::auth::lockout::Lockout;
 use crate::auth::{AuthError, Authenticator, Principal};
 use crate::config::Config;
 use crate::dispatch::Mode;
+use crate::metrics::Metrics;
 use crate::procs::ProcessManager;
 use crate::sampler::SamplerHandle;
 use std::net::SocketAddr;
@@ -19,6 +20,9 @@ pub struct Services {
     pub sampler: SamplerHandle,
     pub lockout: Arc<Lockout>,
     pub audit: AuditLog,
+    pub metrics: Arc<Metrics>,
+    /// The bearer token of `/metrics`; none: the endpoint is off.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl Services {
@@ -48,6 +52,10 @@ impl Services {
             ok,
             result: result.to_owned(),
         };
+        self.metrics
+            .logins
+            .with_label_values(&[mode.as_str(), Metrics::result(result.is_ok())])
+            .inc();
         match result {
             Ok(p) => {
                 self.audit.record(record(true, "ok")).await;

@@ -66,6 +66,13 @@ where
         }
     };
     let json = matches!(&first, Frame::Line(l) if l.starts_with('{'));
+    let open =
+        session
+            .svc
+            .metrics
+            .sessions
+            .with_label_values(&[if json { "json" } else { "text" }]);
+    open.inc();
     let result = if json {
         session.run_json(first).await
     } else {
@@ -78,6 +85,7 @@ where
             session.say_goodbye_on_timeout(&e).await;
         }
     }
+    open.dec();
     let _ = SinkExt::<String>::close(&mut session.writer).await;
 }
 

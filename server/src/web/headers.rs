@@ -63,6 +63,11 @@ fn host_name(host: &str) -> &str {
 
 /// Refuses requests for a host the panel does not serve, before any route runs.
 pub async fn check_host(State(state): State<WebState>, req: Request, next: Next) -> Response {
+    // Scrapers reach /metrics under whatever name the fleet uses; a rebinding page cannot
+    // scrape it anyway, as it has no bearer token.
+    if req.uri().path() == "/metrics" {
+        return next.run(req).await;
+    }
     let host = req
         .headers()
         .get(header::HOST)

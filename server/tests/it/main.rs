@@ -6,6 +6,7 @@ mod binary;
 mod browser;
 mod common;
 mod json;
+mod metrics;
 mod policy;
 mod text;
 mod web;

@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod metrics;
 mod pages;
 
 use crate::auth::Principal;
@@ -39,6 +40,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/start", post(api::start))
         .route("/api/audit", get(api::audit))
         .route("/static/{file}", get(assets::serve))
+        .route("/metrics", get(metrics::serve))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Layers run outermost last-added: headers wrap everything, the host check runs first

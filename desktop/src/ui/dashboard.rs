@@ -18,7 +18,9 @@ pub fn ui(
     now: Instant,
     out: &mut Vec<UiCommand>,
 ) {
+    let full_height = ui.available_height();
     egui::ScrollArea::vertical().show(ui, |ui| {
+        let top = ui.min_rect().bottom();
         ui.heading("All hosts");
         if persisted.servers.is_empty() {
             ui.label("Add a server to see it here.");
@@ -42,13 +44,20 @@ pub fn ui(
                             ui.colored_label(state_color(ui, &host.conn), host.conn.describe(now));
                             match host.latest() {
                                 Some(s) => {
-                                    ui.label(format!("CPU {:.0} %", s.cpu));
-                                    ui.label(format!(
-                                        "Memory {} of {} ({:.0} %)",
-                                        format::bytes(s.mem_used),
-                                        format::bytes(s.mem_total),
-                                        host.mem_percent().unwrap_or(0.0)
-                                    ));
+                                    ui.colored_label(
+                                        plots::CPU_COLOR,
+                                        format!("CPU {:.0} %", s.cpu),
+                                    );
+                                    ui.colored_label(
+                                        plots::MEM_COLOR,
+                                        format!(
+                                            "Memory {} of {} ({:.0} %)",
+                                            format::bytes(s.mem_used),
+                                            format::bytes(s.mem_total),
+                                            host.mem_percent().unwrap_or(0.0)
+                                        ),
+                                    );
+                                    ui.weak(format!("load {:.2} · {} processes", s.load1, s.procs));
                                     plots::sparkline(ui, server.id.0, &host.history);
                                 }
                                 None => {
@@ -87,10 +96,14 @@ pub fn ui(
                     (
                         s.name.clone(),
                         plots::points(&h.history, series, Some(600.0)),
+                        None,
                     )
                 })
             })
             .collect();
-        plots::percent_plot(ui, "overlay", 220.0, lines);
+        // Fill what the cards leave of the window (the scroll area's own height is unbounded).
+        let used = ui.min_rect().bottom() - top;
+        let height = (full_height - used - 60.0).max(220.0);
+        plots::percent_plot(ui, "overlay", height, lines);
     });
 }

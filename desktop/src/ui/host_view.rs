@@ -75,6 +75,7 @@ pub fn ui(
         let mut lines = vec![(
             "total".to_owned(),
             plots::points(&host.history, Series::Cpu, None),
+            Some(plots::CPU_COLOR),
         )];
         if show_cores {
             let n = host.latest().map_or(0, |s| s.cores.len());
@@ -82,6 +83,7 @@ pub fn ui(
                 (
                     format!("core {i}"),
                     plots::points(&host.history, Series::Core(i), None),
+                    None,
                 )
             }));
         }
@@ -101,6 +103,7 @@ pub fn ui(
         let lines = vec![(
             "memory".to_owned(),
             plots::points(&host.history, Series::Memory, None),
+            Some(plots::MEM_COLOR),
         )];
         plots::percent_plot(ui, "mem", 180.0, lines);
     });

@@ -38,6 +38,7 @@ pub fn ui(
                     {
                         out.push(UiCommand::Select(server.id));
                     }
+                    ui.weak(format!("{}@{}", server.user, server.addr()));
                     let text = host.conn.describe(now);
                     let label = ui.colored_label(state_color(ui, &host.conn), text);
                     if let Some(err) = &host.last_error {

@@ -5,6 +5,11 @@ use crate::model::Ring;
 use crate::model::host::mem_percent;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+/// Colour of CPU lines in the small plots.
+pub const CPU_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 120, 60);
+/// Colour of memory lines in the small plots.
+pub const MEM_COLOR: egui::Color32 = egui::Color32::from_rgb(90, 150, 230);
 use vigia_shared::proto::StatusSample;
 
 /// Which value of a sample a line shows.
@@ -55,17 +60,20 @@ pub fn sparkline(ui: &mut egui::Ui, id: u64, history: &Ring<StatusSample>) {
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
         .show_x(false)
+        .show_y(false)
         .include_y(0.0)
         .include_y(100.0)
-        .legend(Legend::default())
         .show(ui, |p| {
-            p.line(Line::new("CPU %", PlotPoints::from(cpu)));
-            p.line(Line::new("Memory %", PlotPoints::from(mem)));
+            p.line(Line::new("CPU %", PlotPoints::from(cpu)).color(CPU_COLOR));
+            p.line(Line::new("Memory %", PlotPoints::from(mem)).color(MEM_COLOR));
         });
 }
 
+/// A named line of a percent plot; `None` lets the plot pick the colour.
+pub type NamedLine = (String, Vec<[f64; 2]>, Option<egui::Color32>);
+
 /// A percent plot of several named lines.
-pub fn percent_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<(String, Vec<[f64; 2]>)>) {
+pub fn percent_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<NamedLine>) {
     Plot::new(id)
         .height(height)
         .include_y(0.0)
@@ -75,8 +83,12 @@ pub fn percent_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<(String
         .y_axis_label("%")
         .legend(Legend::default())
         .show(ui, |p| {
-            for (name, pts) in lines {
-                p.line(Line::new(name, PlotPoints::from(pts)));
+            for (name, pts, color) in lines {
+                let line = Line::new(name, PlotPoints::from(pts));
+                p.line(match color {
+                    Some(c) => line.color(c),
+                    None => line,
+                });
             }
         });
 }

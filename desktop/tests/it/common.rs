@@ -50,7 +50,15 @@ impl TestDaemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         std::fs::create_dir(&data).expect("data dir");
-        std::fs::write(data.join("users.json"), users_json()).expect("users file");
+        let users = data.join("users.json");
+        std::fs::write(&users, users_json()).expect("users file");
+        // The daemon refuses a users file that others may read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod the users file");
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let mut d = Self {
             addr: listener.local_addr().expect("addr"),

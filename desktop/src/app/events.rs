@@ -24,6 +24,10 @@ impl VigiaApp {
                         host.last_error = Some(reason.clone());
                     }
                     ConnState::Connected => host.last_error = None,
+                    // A refused password is not tried again on the next session.
+                    ConnState::WrongPassword => {
+                        self.typed.remove(&id);
+                    }
                     _ => {}
                 }
                 let changed = std::mem::discriminant(&host.conn) != std::mem::discriminant(&state);

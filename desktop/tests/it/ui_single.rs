@@ -2,6 +2,7 @@
 //! filter, start and stop a process, a wrong password, a refused action, and a restart of the app.
 
 use crate::common::*;
+use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 use vigia_shared::proto::ListQuery;
 
@@ -160,4 +161,59 @@ fn a_refused_action_is_explained_where_it_was_taken() {
             .await
             .expect("admin stops it");
     });
+}
+
+#[test]
+fn a_changed_certificate_is_shown_with_both_fingerprints_and_blocks() {
+    let world = World::new();
+    let (d, other) = (world.daemon(), world.daemon());
+    // Pinned to another daemon's certificate: as if the server's certificate was replaced.
+    world.save_servers(&[("alpha", d.addr, Some(&other.fingerprint))]);
+    let mut h = world.app();
+    step_until(&mut h, "the warning", |h| shown(h, "Keep blocked"));
+    assert!(
+        shown(&h, &other.fingerprint),
+        "the trusted fingerprint is shown"
+    );
+    assert!(
+        shown(&h, &d.fingerprint),
+        "the presented fingerprint is shown"
+    );
+    assert!(shown(&h, "certificate changed"));
+    click_button(&mut h, "Keep blocked");
+    assert!(!connected(&h, "alpha"));
+    assert!(!shown(&h, "Keep blocked"), "the dialog is closed");
+
+    // Replacing the pin is a deliberate act, and then the session logs in.
+    click_button(&mut h, "Review certificate…");
+    click_button(&mut h, "Replace the pinned certificate");
+    step_until(&mut h, "alpha connected", |h| connected(h, "alpha"));
+    let pinned = h.state().persisted().servers[0].pinned.clone();
+    assert_eq!(pinned.as_deref(), Some(d.fingerprint.as_str()));
+}
+
+#[test]
+fn without_a_credential_store_the_app_says_so_and_asks_once_per_run() {
+    let world = World::without_store();
+    let d = world.daemon();
+    world.save_servers(&[("alpha", d.addr, Some(&d.fingerprint))]);
+    let mut h = world.app();
+    step_until(&mut h, "the password question", |h| {
+        shown(h, "Log in") && shown_containing(h, "no credential store is available")
+    });
+    type_into(&mut h, "Password", ADMIN_PW);
+    click_button(&mut h, "Log in");
+    step_until(&mut h, "alpha connected", |h| connected(h, "alpha"));
+    step_until(&mut h, "the note that the password was not saved", |h| {
+        shown_containing(h, "Password for alpha not saved")
+    });
+
+    // Closing and opening the session again in the same run does not ask again.
+    h.get_by_label("Keep connected").click();
+    settle(&mut h);
+    assert!(!connected(&h, "alpha"));
+    h.get_by_label("Keep connected").click();
+    settle(&mut h);
+    step_until(&mut h, "alpha connected again", |h| connected(h, "alpha"));
+    assert!(!shown(&h, "Log in"));
 }

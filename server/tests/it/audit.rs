@@ -2,7 +2,7 @@
 //! admins may read it.
 
 use crate::common::{ADMIN_PW, OPER_PW, TestDaemon, VIEW_PW};
-use crate::web::Web;
+use crate::webclient::Web;
 use reqwest::StatusCode;
 use vigia_shared::proto::{AuditEvent, AuditQuery, ErrorCode};
 

@@ -239,7 +239,6 @@ impl TextConn {
     }
 }
 
-/// Whether a process exists (and is not a zombie).
 /// Writes a file only its owner may read, as the daemon demands of secrets.
 pub fn write_private(path: &Path, content: &str) {
     use std::os::unix::fs::PermissionsExt;
@@ -247,6 +246,7 @@ pub fn write_private(path: &Path, content: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
+/// Whether a process exists (and is not a zombie).
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat

@@ -10,3 +10,4 @@ mod metrics;
 mod policy;
 mod text;
 mod web;
+mod webclient;

@@ -5,6 +5,9 @@
 
 pub mod json;
 pub mod limits;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod props;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

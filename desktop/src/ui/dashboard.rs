@@ -87,7 +87,7 @@ pub fn ui(
             Metric::Cpu => Series::Cpu,
             Metric::Memory => Series::Memory,
         };
-        let lines = persisted
+        let lines: Vec<_> = persisted
             .servers
             .iter()
             .filter_map(|s| {
@@ -104,6 +104,10 @@ pub fn ui(
         // Fill what the cards leave of the window (the scroll area's own height is unbounded).
         let used = ui.min_rect().bottom() - top;
         let height = (full_height - used - 60.0).max(220.0);
-        plots::percent_plot(ui, "overlay", height, lines);
+        if lines.is_empty() {
+            ui.weak("No host is connected yet.");
+        } else {
+            plots::percent_plot(ui, "overlay", height, lines);
+        }
     });
 }

@@ -7,6 +7,8 @@ use crate::app::persist::View;
 use crate::model::HostId;
 use eframe::egui;
 use egui_extras::{Column as TableColumn, TableBuilder};
+use std::collections::HashMap;
+use vigia_shared::Pid;
 use vigia_shared::proto::ProcessInfo;
 
 /// One row: a process and the host it runs on.
@@ -57,6 +59,11 @@ pub struct ProcessTable {
     pub desc: bool,
     key: Option<CacheKey>,
     order: Vec<usize>,
+    /// The rows shown, in order, as (host, pid): kept while the pointer is over the table so
+    /// that rows do not move under it when new data arrives.
+    shown: Vec<(HostId, Pid)>,
+    /// The pointer was over the table in the last frame.
+    hovered: bool,
 }
 
 impl Default for ProcessTable {
@@ -67,6 +74,8 @@ impl Default for ProcessTable {
             desc: true,
             key: None,
             order: Vec::new(),
+            shown: Vec::new(),
+            hovered: false,
         }
     }
 }
@@ -110,6 +119,16 @@ pub fn order(rows: &[Row<'_>], filter: &str, sort: Column, desc: bool) -> Vec<us
     idx
 }
 
+/// Indices of the rows that are still there, in the order they were shown.
+fn keep_order(rows: &[Row<'_>], shown: &[(HostId, Pid)]) -> Vec<usize> {
+    let index: HashMap<(HostId, Pid), usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.host, r.info.pid), i))
+        .collect();
+    shown.iter().filter_map(|k| index.get(k).copied()).collect()
+}
+
 impl ProcessTable {
     /// The filter box, labelled `label` (e.g. "Filter").
     pub fn filter_box(&mut self, ui: &mut egui::Ui, label: &str, hint: &str) {
@@ -145,10 +164,27 @@ impl ProcessTable {
             desc: self.desc,
         };
         if self.key.as_ref() != Some(&key) {
-            self.order = order(rows, &self.filter, self.sort, self.desc);
+            let only_data_changed = self.key.as_ref().is_some_and(|k| {
+                k.filter == key.filter && k.sort == key.sort && k.desc == key.desc
+            });
+            self.order = if only_data_changed && self.hovered {
+                keep_order(rows, &self.shown)
+            } else {
+                order(rows, &self.filter, self.sort, self.desc)
+            };
+            self.shown = self
+                .order
+                .iter()
+                .map(|&i| (rows[i].host, rows[i].info.pid))
+                .collect();
             self.key = Some(key);
         }
-        ui.weak(format!("{} of {} processes", self.order.len(), rows.len()));
+        ui.horizontal(|ui| {
+            ui.weak(format!("{} of {} processes", self.order.len(), rows.len()));
+            if self.hovered {
+                ui.weak("· order kept while the pointer is over the table");
+            }
+        });
 
         let mut columns = Vec::with_capacity(6);
         if show_host {
@@ -161,6 +197,7 @@ impl ProcessTable {
             Column::Mem,
             Column::Name,
         ]);
+        let top = ui.cursor().top();
         let mut table = TableBuilder::new(ui)
             .id_salt(("procs", show_host))
             .striped(true)
@@ -233,6 +270,11 @@ impl ProcessTable {
                     });
                 });
             });
+        let area = egui::Rect::from_min_max(
+            egui::pos2(ui.min_rect().left(), top),
+            ui.min_rect().right_bottom(),
+        );
+        self.hovered = ui.rect_contains_pointer(area);
         if let Some(c) = clicked_sort {
             if self.sort == c {
                 self.desc = !self.desc;
@@ -280,5 +322,11 @@ mod tests {
         assert_eq!(order(&rows, "22", Column::Pid, false), vec![1]);
         assert_eq!(order(&rows, "db1", Column::Mem, false), vec![0, 2, 1]);
         assert_eq!(order(&rows, "s", Column::Name, false), vec![2, 1, 0]);
+        let shown = [
+            (HostId(1), Pid(31)),
+            (HostId(1), Pid(99)),
+            (HostId(1), Pid(10)),
+        ];
+        assert_eq!(keep_order(&rows, &shown), vec![2, 0]);
     }
 }

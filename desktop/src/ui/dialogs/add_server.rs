@@ -17,6 +17,8 @@ pub struct AddServerDialog {
     password: String,
     connect: bool,
     error: Option<String>,
+    /// Put the cursor in the first field on the next frame.
+    focus: bool,
 }
 
 impl AddServerDialog {
@@ -24,6 +26,7 @@ impl AddServerDialog {
         *self = Self {
             open: true,
             connect: true,
+            focus: true,
             ..Self::default()
         };
     }
@@ -39,6 +42,7 @@ impl AddServerDialog {
             password: String::new(),
             connect: s.connect,
             error: None,
+            focus: true,
         };
     }
 
@@ -90,7 +94,10 @@ impl AddServerDialog {
             egui::Grid::new("server_fields")
                 .num_columns(2)
                 .show(ui, |ui| {
-                    field(ui, "Name", &mut self.name, false);
+                    let name = field(ui, "Name", &mut self.name, false);
+                    if std::mem::take(&mut self.focus) {
+                        name.request_focus();
+                    }
                     field(ui, "Host", &mut self.host, false);
                     field(ui, "Port", &mut self.port, false);
                     field(ui, "User", &mut self.user, false);

@@ -17,6 +17,8 @@ pub struct StartDialog {
     host: Option<HostId>,
     picks: BTreeSet<HostId>,
     error: Option<String>,
+    /// Put the cursor in the command field on the next frame.
+    focus: bool,
 }
 
 /// Splits a command line into program and arguments, as a shell would quote them, without
@@ -33,6 +35,7 @@ impl StartDialog {
     pub fn open(&mut self, selected: Option<HostId>) {
         self.open = true;
         self.error = None;
+        self.focus = true;
         if self.host.is_none() {
             self.host = selected;
         }
@@ -54,7 +57,10 @@ impl StartDialog {
             egui::Grid::new("start_fields")
                 .num_columns(2)
                 .show(ui, |ui| {
-                    field(ui, "Command", &mut self.command, false);
+                    let command = field(ui, "Command", &mut self.command, false);
+                    if std::mem::take(&mut self.focus) {
+                        command.request_focus();
+                    }
                     field(ui, "Working directory", &mut self.cwd, false);
                 });
             ui.weak("Program and arguments; quotes group words; no shell is involved.");

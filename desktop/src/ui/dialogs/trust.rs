@@ -68,7 +68,7 @@ impl TrustDialog {
                         server.addr()
                     ));
                     ui.label(
-                        "Compare its SHA-256 fingerprint with the one `vigiad cert show` \
+                        "Compare its SHA-256 fingerprint with the one “vigiad cert show” \
                          prints on the server:",
                     );
                     ui.monospace(fingerprint);

@@ -43,8 +43,41 @@ pub fn account(user: &str, host: &str, port: u16) -> String {
 pub struct KeyringStore;
 
 impl KeyringStore {
-    fn entry(account: &str) -> Result<keyring::Entry, SecretError> {
-        keyring::Entry::new(SERVICE, account).map_err(map_keyring)
+    /// Runs `op` on the account's entry in the platform's store. On Linux, when the Secret
+    /// Service cannot be reached (no desktop session, a minimal system), the kernel's persistent
+    /// keyring is used alone: it keeps passwords across runs of the app, though not across
+    /// reboots.
+    fn with_entry<T>(
+        account: &str,
+        op: impl Fn(&keyring::Entry) -> keyring::Result<T>,
+    ) -> Result<T, SecretError> {
+        let entry = keyring::Entry::new(SERVICE, account).map_err(map_keyring)?;
+        match op(&entry) {
+            Err(e @ (keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_))) => {
+                Self::fallback(account, &op, e)
+            }
+            other => other.map_err(map_keyring),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn fallback<T>(
+        account: &str,
+        op: &impl Fn(&keyring::Entry) -> keyring::Result<T>,
+        first: keyring::Error,
+    ) -> Result<T, SecretError> {
+        let kernel = keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, account)
+            .map_err(|_| map_keyring(first))?;
+        op(&keyring::Entry::new_with_credential(Box::new(kernel))).map_err(map_keyring)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn fallback<T>(
+        _account: &str,
+        _op: &impl Fn(&keyring::Entry) -> keyring::Result<T>,
+        first: keyring::Error,
+    ) -> Result<T, SecretError> {
+        Err(map_keyring(first))
     }
 }
 
@@ -58,24 +91,22 @@ fn map_keyring(e: keyring::Error) -> SecretError {
 
 impl SecretStore for KeyringStore {
     fn get(&self, account: &str) -> Result<Option<String>, SecretError> {
-        match Self::entry(account)?.get_password() {
+        Self::with_entry(account, |e| match e.get_password() {
             Ok(p) => Ok(Some(p)),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring(e)),
-        }
+            Err(e) => Err(e),
+        })
     }
 
     fn set(&self, account: &str, password: &str) -> Result<(), SecretError> {
-        Self::entry(account)?
-            .set_password(password)
-            .map_err(map_keyring)
+        Self::with_entry(account, |e| e.set_password(password))
     }
 
     fn delete(&self, account: &str) -> Result<(), SecretError> {
-        match Self::entry(account)?.delete_credential() {
+        Self::with_entry(account, |e| match e.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_keyring(e)),
-        }
+            Err(e) => Err(e),
+        })
     }
 }
 

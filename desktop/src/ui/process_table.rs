@@ -119,14 +119,20 @@ pub fn order(rows: &[Row<'_>], filter: &str, sort: Column, desc: bool) -> Vec<us
     idx
 }
 
-/// Indices of the rows that are still there, in the order they were shown.
-fn keep_order(rows: &[Row<'_>], shown: &[(HostId, Pid)]) -> Vec<usize> {
-    let index: HashMap<(HostId, Pid), usize> = rows
+/// The rows that are still there in the order they were shown, then the new ones in `sorted`
+/// order: nothing moves, new rows come at the end.
+fn keep_order(rows: &[Row<'_>], shown: &[(HostId, Pid)], sorted: &[usize]) -> Vec<usize> {
+    let visible: HashMap<(HostId, Pid), usize> = sorted
         .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.host, r.info.pid), i))
+        .map(|&i| ((rows[i].host, rows[i].info.pid), i))
         .collect();
-    shown.iter().filter_map(|k| index.get(k).copied()).collect()
+    let mut out: Vec<usize> = shown
+        .iter()
+        .filter_map(|k| visible.get(k).copied())
+        .collect();
+    let kept: std::collections::HashSet<usize> = out.iter().copied().collect();
+    out.extend(sorted.iter().copied().filter(|i| !kept.contains(i)));
+    out
 }
 
 impl ProcessTable {
@@ -167,10 +173,11 @@ impl ProcessTable {
             let only_data_changed = self.key.as_ref().is_some_and(|k| {
                 k.filter == key.filter && k.sort == key.sort && k.desc == key.desc
             });
+            let sorted = order(rows, &self.filter, self.sort, self.desc);
             self.order = if only_data_changed && self.hovered {
-                keep_order(rows, &self.shown)
+                keep_order(rows, &self.shown, &sorted)
             } else {
-                order(rows, &self.filter, self.sort, self.desc)
+                sorted
             };
             self.shown = self
                 .order
@@ -327,6 +334,8 @@ mod tests {
             (HostId(1), Pid(99)),
             (HostId(1), Pid(10)),
         ];
-        assert_eq!(keep_order(&rows, &shown), vec![2, 0]);
+        // Kept rows stay in place, vanished ones go, new ones (pid 22) come last.
+        let sorted = order(&rows, "", Column::Cpu, true);
+        assert_eq!(keep_order(&rows, &shown, &sorted), vec![2, 0, 1]);
     }
 }

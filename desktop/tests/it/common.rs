@@ -348,3 +348,18 @@ pub fn add_and_trust(h: &mut Harness<'_, VigiaApp>, name: &str, d: &TestDaemon) 
     click_button(h, "Trust and connect");
     step_until(h, &format!("{name} connected"), |h| connected(h, name));
 }
+
+/// Kills a process a test started when the test ends, even by a panic, so that a failed test
+/// leaves nothing running.
+pub struct KillOnDrop(pub u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = std::process::Command::new("kill")
+            .arg("-9")
+            .arg(self.0.to_string())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

@@ -45,6 +45,7 @@ fn two_hosts_dashboard_search_least_loaded_start_and_stop() {
         .nth(2)
         .and_then(|w| w.parse().ok())
         .unwrap_or_else(|| panic!("no pid in '{note}'"));
+    let _cleanup = KillOnDrop(pid);
 
     h.get_by_label("Search").click();
     settle(&mut h);

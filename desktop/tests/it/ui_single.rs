@@ -54,6 +54,7 @@ fn add_server_trust_see_processes_filter_start_and_stop() {
         shown_containing(h, "Started pid")
     });
     let pid = pid_in(&label_containing(&h, "Started pid"));
+    let _cleanup = KillOnDrop(pid);
 
     click_button(&mut h, "Clear");
     type_into(&mut h, "Filter", &pid.to_string());
@@ -137,6 +138,7 @@ fn a_refused_action_is_explained_where_it_was_taken() {
             .expect("start")
             .0
     });
+    let _cleanup = KillOnDrop(pid);
     let mut h = world.app();
     add_server(&mut h, "alpha", d.addr, "view", VIEW_PW);
     step_until(&mut h, "the certificate dialog", |h| {

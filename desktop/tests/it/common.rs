@@ -349,17 +349,18 @@ pub fn add_and_trust(h: &mut Harness<'_, VigiaApp>, name: &str, d: &TestDaemon) 
     step_until(h, &format!("{name} connected"), |h| connected(h, name));
 }
 
-/// Kills a process a test started when the test ends, even by a panic, so that a failed test
-/// leaves nothing running.
+/// Kills a `sleep` a test started when the test ends, even by a panic, so that a failed test
+/// leaves nothing running. The pid must still be a `sleep` (it may have been reused).
 pub struct KillOnDrop(pub u32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        let _ = std::process::Command::new("kill")
-            .arg("-9")
-            .arg(self.0.to_string())
-            .stderr(std::process::Stdio::null())
-            .status();
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if cmdline.starts_with(b"sleep\0") {
+            let _ = std::process::Command::new("kill")
+                .arg("-9")
+                .arg(self.0.to_string())
+                .status();
+        }
     }
 }

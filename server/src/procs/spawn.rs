@@ -47,8 +47,9 @@ impl ProcessManager {
                 p
             }
             None => match &self.policy.run_as {
-                // The data directory is the daemon's alone: another account starts at home.
-                Some(a) if a.home.is_dir() => a.home.clone(),
+                // The data directory is the daemon's alone: another account starts at its home
+                // when that is really its own, else at the root.
+                Some(a) if owned_dir(&a.home, a.uid) => a.home.clone(),
                 Some(_) => PathBuf::from("/"),
                 None => self.work_dir.clone(),
             },
@@ -161,6 +162,12 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
         .append(true)
         .mode(0o600)
         .open(path)
+}
+
+/// Whether `dir` is a directory owned by `uid`.
+fn owned_dir(dir: &Path, uid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && m.uid() == uid)
 }
 
 fn home_dir(fallback: &Path) -> PathBuf {

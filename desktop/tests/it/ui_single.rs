@@ -219,3 +219,21 @@ fn without_a_credential_store_the_app_says_so_and_asks_once_per_run() {
     step_until(&mut h, "alpha connected again", |h| connected(h, "alpha"));
     assert!(!shown(&h, "Log in"));
 }
+
+#[test]
+fn editing_a_server_keeps_its_pin_and_password_and_reconnects() {
+    let world = World::new();
+    let d = world.daemon();
+    let mut h = world.app();
+    add_and_trust(&mut h, "alpha", &d);
+
+    click_button(&mut h, "Edit");
+    type_into(&mut h, "Name", "-db");
+    click_button(&mut h, "Save");
+    step_until(&mut h, "the renamed server connected", |h| {
+        connected(h, "alpha-db")
+    });
+    assert!(!shown(&h, "Trust and connect"), "the pin is kept");
+    let saved = std::fs::read_to_string(world.config_dir().settings_file()).unwrap();
+    assert!(saved.contains("alpha-db"), "{saved}");
+}

@@ -58,16 +58,22 @@ impl ProcessManager {
             Some(a) => a.home.clone(),
             None => home_dir(&self.work_dir),
         };
+        if free_bytes(&self.logs_dir).is_some_and(|free| free < MIN_FREE_FOR_LOGS) {
+            return Err(disk_full(&self.logs_dir));
+        }
         let started_at_ms = now_ms();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let pending_log = self
             .logs_dir
             .join(format!("starting-{started_at_ms}-{seq}.log"));
-        let log = open_log(&pending_log).map_err(|e| {
-            ProcError::Internal(format!(
+        let log = open_log(&pending_log).map_err(|e| match e.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::NOSPC.raw_os_error() => {
+                disk_full(&self.logs_dir)
+            }
+            _ => ProcError::Internal(format!(
                 "cannot create log '{}': {e}",
                 pending_log.display()
-            ))
+            )),
         })?;
         let log_err = log
             .try_clone()
@@ -162,6 +168,23 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
         .append(true)
         .mode(0o600)
         .open(path)
+}
+
+/// Space a started process's output log needs at least, bytes: below it, START is refused
+/// rather than running a process whose output would be lost.
+const MIN_FREE_FOR_LOGS: u64 = 1024 * 1024;
+
+/// Bytes free for unprivileged writers on the file system of `dir`.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+fn disk_full(dir: &Path) -> ProcError {
+    ProcError::Refused(format!(
+        "the disk of the output logs ('{}') is full: free some space and try again",
+        dir.display()
+    ))
 }
 
 /// Whether `dir` is a directory owned by `uid`.

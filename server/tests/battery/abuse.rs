@@ -150,3 +150,56 @@ async fn clients_that_vanish_mid_answer_do_not_hurt_the_daemon() {
         "50 clients gone mid-LIST; the daemon answers normally",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_gets_a_clear_error_and_the_daemon_goes_on() {
+    let _one = serial().await;
+    let mnt = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"])
+        .arg(mnt.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: mounting a small tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(mnt.path().to_owned());
+    // The whole data directory on the small file system.
+    let data = mnt.path().join("data");
+    let d = TestDaemon::spawn_with(crate::common::Setup {
+        tweak: Box::new({
+            let data = data.clone();
+            move |cfg, root| {
+                std::fs::create_dir(&data).unwrap();
+                let users = data.join("users.json");
+                std::fs::copy(root.join("data/users.json"), &users).unwrap();
+                cfg.paths.data_dir = data.clone();
+                cfg.paths.users = users;
+                cfg.paths.cert = data.join("cert.pem");
+                cfg.paths.key = data.join("key.pem");
+            }
+        }),
+        ..Default::default()
+    })
+    .await;
+    let mut t = d.text_admin().await;
+    // Fill the file system.
+    let _ = std::fs::write(mnt.path().join("filler"), vec![0u8; 1024 * 1024]);
+    let r = t.cmd("START:sleep 300").await;
+    assert!(r.starts_with("ERR") && r.contains("is full"), "{r}");
+    assert!(t.cmd("STATUS").await.starts_with("OK"));
+    report(
+        "full disk",
+        format!("START answered '{r}'; the session went on"),
+    );
+}

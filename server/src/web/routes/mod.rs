@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod format;
 mod metrics;
 mod pages;
 

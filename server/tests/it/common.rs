@@ -188,11 +188,6 @@ impl TextConn {
         })
     }
 
-    /// A connection attempt that may fail.
-    pub async fn try_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
-        TcpStream::connect(addr).await
-    }
-
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.get_mut().write_all(bytes).await.expect("write");
         self.stream.get_mut().flush().await.expect("flush");

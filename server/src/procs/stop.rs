@@ -127,8 +127,15 @@ async fn wait_exit(fd: &AsyncFd<OwnedFd>, limit: Duration) -> bool {
         .is_ok_and(|r| r.is_ok())
 }
 
+/// The process behind `pid`, unless it is gone or has already exited (a zombie that its
+/// parent has not reaped yet is no process to stop).
 fn read_target(pid: Pid) -> Option<Target> {
     let meta = std::fs::metadata(format!("/proc/{}", pid.0)).ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.0)).ok()?;
+    let state = stat.rsplit_once(')')?.1.split_ascii_whitespace().next()?;
+    if matches!(state, "Z" | "X" | "x") {
+        return None;
+    }
     Some(Target {
         pid,
         uid: meta.uid(),

@@ -161,7 +161,7 @@ async fn carry_out(
         Command::List(q) => list(svc, &q),
         Command::Status => Ok(Reply::Status(svc.sampler.latest().status.clone())),
         Command::Process { pid } => {
-            let snap = svc.sampler.latest();
+            let snap = svc.sampler.processes();
             let procs = svc.procs.clone();
             let detail = tokio::task::spawn_blocking(move || {
                 crate::sampler::process_detail(pid, &snap).map(|mut d| {
@@ -298,7 +298,7 @@ fn list(svc: &Services, q: &ListQuery) -> Result<Reply, WireError> {
         Some(f) if !f.is_empty() => Some(f.to_lowercase()),
         _ => None,
     };
-    let snap = svc.sampler.latest();
+    let snap = svc.sampler.processes();
     let mut rows: Vec<&ProcessInfo> = snap
         .processes
         .iter()

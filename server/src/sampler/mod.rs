@@ -1,27 +1,52 @@
-//! The sampler: the only code that touches sysinfo. One thread owns a `System`, refreshes it
-//! every interval and publishes a plain-data [`Snapshot`]; LIST and STATUS read the latest one
-//! and never wait for /proc.
+//! The sampler: the only code that reads the system's figures (sysinfo, and /proc directly on
+//! Linux). One thread takes a sample every interval and publishes a plain-data [`Snapshot`];
+//! LIST and STATUS read the latest one and never wait for /proc.
+//!
+//! **Nobody watching costs almost nothing.** The system-wide figures (CPU, memory, swap, load:
+//! a few small files of /proc) go into the history every interval. The process table is
+//! different: a scan reads one file per process, thousands a second on a busy host, so the
+//! sampler scans processes at the interval only while someone watches them, that is while a
+//! request for processes (LIST, a process's details) came within the last [`WATCH_WINDOW`].
+//! Otherwise it rescans every [`IDLE_RESCAN`], so that the list never gets very old. The first
+//! request after a quiet spell is answered at once from the latest scan, which may be up to
+//! [`IDLE_RESCAN`] old (with CPU figures averaged over that span), and wakes the sampler,
+//! which scans right away: a client polling LIST sees a fresh table within one scan. The
+//! process count in STATUS stays live either way (one listing of /proc per interval on Linux).
+//! docs/benchmarks.md measures what this saves.
 
+mod demand;
+mod detail;
 pub mod history;
+#[cfg(target_os = "linux")]
+pub mod procfs;
+pub mod scan;
 
+pub use detail::process_detail;
+
+use demand::Demand;
 use history::History;
-use std::collections::HashMap;
+use scan::{ProcessScanner, UserNames};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use sysinfo::{
-    CpuRefreshKind, Disks, MemoryRefreshKind, ProcessRefreshKind, ProcessesToUpdate, System,
-    ThreadKind, UpdateKind, Users,
-};
+use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, System};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use vigia_shared::proto::{DiskInfo, Pid, ProcessDetail, ProcessInfo, StatusSample, SystemStatus};
+use vigia_shared::proto::{DiskInfo, ProcessInfo, StatusSample, SystemStatus};
+
+/// Processes count as watched for this long after a request for them.
+pub const WATCH_WINDOW: Duration = Duration::from_secs(30);
+/// While nobody watches, processes are rescanned this often.
+pub const IDLE_RESCAN: Duration = Duration::from_secs(60);
 
 /// One moment of the system, as published to every session.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub status: SystemStatus,
-    /// Every process, sorted by pid.
-    pub processes: Vec<ProcessInfo>,
+    /// Every process, sorted by pid, as of `processes_ms` (shared between snapshots while no
+    /// new scan ran).
+    pub processes: Arc<Vec<ProcessInfo>>,
+    /// When the process table was scanned, milliseconds since the Unix epoch.
+    pub processes_ms: u64,
 }
 
 /// What sessions hold of the sampler.
@@ -30,12 +55,22 @@ pub struct SamplerHandle {
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     history: Arc<Mutex<History>>,
     interval: Duration,
+    demand: Arc<Demand>,
 }
 
 impl SamplerHandle {
-    /// The latest snapshot; costs one reference count.
+    /// The latest snapshot; costs one reference count. For the process table use
+    /// [`Self::processes`], which also tells the sampler that someone watches.
     pub fn latest(&self) -> Arc<Snapshot> {
         self.snapshot.borrow().clone()
+    }
+
+    /// The latest snapshot, for a request that reads its processes: marks them as watched
+    /// (the sampler then scans them every interval) and, after a quiet spell, wakes the
+    /// sampler for a scan. Never waits for it.
+    pub fn processes(&self) -> Arc<Snapshot> {
+        self.demand.mark();
+        self.latest()
     }
 
     /// The recent status history, oldest first.
@@ -54,23 +89,25 @@ impl SamplerHandle {
 
 /// Disks change rarely; they are re-read this often.
 const DISK_REFRESH: Duration = Duration::from_secs(30);
-/// The table of user names is re-read at most this often when an unknown uid shows up.
-const USERS_REFRESH: Duration = Duration::from_secs(10);
+/// The longest the thread sleeps before it looks at the shutdown token.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(200);
 
-/// Starts the sampler thread; the first snapshot is taken before this returns.
+/// Starts the sampler thread; the first snapshot (processes included) is taken before this
+/// returns.
 pub fn spawn(
     interval: Duration,
     history_len: usize,
     shutdown: CancellationToken,
 ) -> std::io::Result<SamplerHandle> {
-    let mut collector = Collector::new();
-    let first = Arc::new(collector.sample());
+    let mut sampler = Sampler::new(scan::best());
+    let first = Arc::new(sampler.full());
     let history = Arc::new(Mutex::new(History::new(history_len)));
     if let Ok(mut h) = history.lock() {
         h.push(first.status.sample.clone());
     }
     let (tx, rx) = watch::channel(first);
-    let hist = history.clone();
+    let demand = Arc::new(Demand::new(WATCH_WINDOW));
+    let (hist, dem) = (history.clone(), demand.clone());
     std::thread::Builder::new()
         .name("vigiad-sampler".into())
         .spawn(move || {
@@ -78,15 +115,21 @@ pub fn spawn(
             while !shutdown.is_cancelled() && !tx.is_closed() {
                 let now = Instant::now();
                 if next > now {
-                    std::thread::sleep((next - now).min(Duration::from_millis(200)));
+                    if dem.wait((now + SHUTDOWN_POLL).min(next)) {
+                        // Someone asks for processes after a quiet spell: scan now, keep
+                        // the system figures (and the history's rhythm) as they are.
+                        let prev = tx.borrow().clone();
+                        tx.send_replace(Arc::new(sampler.rescan(&prev)));
+                    }
                     continue;
                 }
                 next += interval;
                 if next < now {
-                    // A refresh took longer than an interval: skip rather than bunch up.
+                    // A sample took longer than an interval: skip rather than bunch up.
                     next = now + interval;
                 }
-                let snap = collector.sample();
+                let prev = tx.borrow().clone();
+                let snap = sampler.sample(&prev, dem.watched());
                 if let Ok(mut h) = hist.lock() {
                     h.push(snap.status.sample.clone());
                 }
@@ -97,56 +140,81 @@ pub fn spawn(
         snapshot: rx,
         history,
         interval,
+        demand,
     })
 }
 
-/// Owns the sysinfo state; refreshes only what the snapshot needs.
-struct Collector {
+/// Owns the readers: sysinfo for the system's figures, a scanner for processes.
+struct Sampler {
     system: System,
-    users: Users,
-    users_read: Instant,
     disks: Disks,
     disks_read: Instant,
     hostname: String,
+    scanner: Box<dyn ProcessScanner>,
+    users: UserNames,
+    scanned: Instant,
 }
 
-impl Collector {
-    fn new() -> Self {
-        let system =
-            System::new_with_specifics(sysinfo::RefreshKind::nothing()).unwrap_or_else(|_| {
-                System::new_with_specifics(sysinfo::RefreshKind::nothing())
-                    .expect("sysinfo initialises")
-            });
+impl Sampler {
+    fn new(scanner: Box<dyn ProcessScanner>) -> Self {
         Self {
-            system,
-            users: Users::new_with_refreshed_list()
-                .unwrap_or_else(|_| Users::new().expect("empty user list")),
-            users_read: Instant::now(),
+            system: System::new_with_specifics(sysinfo::RefreshKind::nothing())
+                .expect("sysinfo initialises without reading anything"),
             disks: Disks::new_with_refreshed_list()
-                .unwrap_or_else(|_| Disks::new().expect("empty disk list")),
+                .unwrap_or_else(|_| Disks::new().expect("an empty disk list")),
             disks_read: Instant::now(),
             hostname: System::host_name().unwrap_or_else(|_| "unknown".into()),
+            scanner,
+            users: UserNames::new(),
+            scanned: Instant::now(),
         }
     }
 
-    fn sample(&mut self) -> Snapshot {
+    /// A snapshot with a process scan.
+    fn full(&mut self) -> Snapshot {
+        let processes = Arc::new(self.scanner.scan(&mut self.users));
+        self.scanned = Instant::now();
+        let count = processes.len();
+        self.snapshot(processes, now_ms(), count)
+    }
+
+    /// One interval's snapshot: system figures always, processes when `watched` or when the
+    /// last scan is older than [`IDLE_RESCAN`].
+    fn sample(&mut self, prev: &Snapshot, watched: bool) -> Snapshot {
+        if watched || self.scanned.elapsed() >= IDLE_RESCAN {
+            return self.full();
+        }
+        let count = scan::count().map_or(prev.processes.len(), |n| n as usize);
+        self.snapshot(prev.processes.clone(), prev.processes_ms, count)
+    }
+
+    /// `prev` with a fresh process table.
+    fn rescan(&mut self, prev: &Snapshot) -> Snapshot {
+        let processes = self.scanner.scan(&mut self.users);
+        self.scanned = Instant::now();
+        let mut status = prev.status.clone();
+        status.sample.procs = processes.len().try_into().unwrap_or(u32::MAX);
+        Snapshot {
+            status,
+            processes: Arc::new(processes),
+            processes_ms: now_ms(),
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        processes: Arc<Vec<ProcessInfo>>,
+        processes_ms: u64,
+        count: usize,
+    ) -> Snapshot {
         self.system
             .refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
         self.system
             .refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram().with_swap());
-        self.system.refresh_processes_specifics(
-            ProcessesToUpdate::All,
-            true,
-            ProcessRefreshKind::nothing()
-                .with_cpu()
-                .with_memory()
-                .with_user(UpdateKind::OnlyIfNotSet),
-        );
         if self.disks_read.elapsed() >= DISK_REFRESH {
             self.disks.refresh(true);
             self.disks_read = Instant::now();
         }
-        let processes = self.processes();
         let load = System::load_average().unwrap_or(sysinfo::LoadAvg {
             one: 0.0,
             five: 0.0,
@@ -163,7 +231,7 @@ impl Collector {
             load1: load.one,
             load5: load.five,
             load15: load.fifteen,
-            procs: processes.len().try_into().unwrap_or(u32::MAX),
+            procs: count.try_into().unwrap_or(u32::MAX),
         };
         Snapshot {
             status: SystemStatus {
@@ -173,47 +241,8 @@ impl Collector {
                 disks: self.disks(),
             },
             processes,
+            processes_ms,
         }
-    }
-
-    fn processes(&mut self) -> Vec<ProcessInfo> {
-        let mut names: HashMap<u32, String> = HashMap::new();
-        let mut rows = Vec::with_capacity(self.system.processes().len());
-        let mut unknown_uid = false;
-        for (pid, p) in self.system.processes() {
-            if p.thread_kind() == Some(ThreadKind::Userland) {
-                continue;
-            }
-            let user = match p.user_id() {
-                Some(uid) => {
-                    let raw = **uid;
-                    names
-                        .entry(raw)
-                        .or_insert_with(|| match self.users.get_user_by_id(uid) {
-                            Some(u) => u.name().to_owned(),
-                            None => {
-                                unknown_uid = true;
-                                raw.to_string()
-                            }
-                        })
-                        .clone()
-                }
-                None => String::from("?"),
-            };
-            rows.push(ProcessInfo {
-                pid: Pid(pid.as_u32()),
-                user,
-                cpu: p.cpu_usage(),
-                mem: p.memory(),
-                name: p.name().to_string_lossy().into_owned(),
-            });
-        }
-        rows.sort_unstable_by_key(|r| r.pid);
-        if unknown_uid && self.users_read.elapsed() >= USERS_REFRESH {
-            self.users.refresh();
-            self.users_read = Instant::now();
-        }
-        rows
     }
 
     fn disks(&self) -> Vec<DiskInfo> {
@@ -229,60 +258,47 @@ impl Collector {
     }
 }
 
-/// Full details of one process, read fresh (blocking: call from a blocking thread). CPU comes
-/// from the latest snapshot, since a percentage needs two readings.
-pub fn process_detail(pid: Pid, snapshot: &Snapshot) -> Option<ProcessDetail> {
-    let mut system = System::new_with_specifics(sysinfo::RefreshKind::nothing()).ok()?;
-    let spid = sysinfo::Pid::from_u32(pid.0);
-    system.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[spid]),
-        true,
-        ProcessRefreshKind::nothing()
-            .with_memory()
-            .with_user(UpdateKind::Always)
-            .with_cmd(UpdateKind::Always)
-            .with_exe(UpdateKind::Always)
-            .with_cwd(UpdateKind::Always)
-            .with_tasks(),
-    );
-    let p = system.process(spid)?;
-    if p.thread_kind() == Some(ThreadKind::Userland) {
-        return None;
-    }
-    let row = snapshot
-        .processes
-        .binary_search_by_key(&pid, |r| r.pid)
-        .ok()
-        .map(|i| &snapshot.processes[i]);
-    let user = match row {
-        Some(r) => r.user.clone(),
-        None => p.user_id().map(|u| (**u).to_string()).unwrap_or_default(),
-    };
-    Some(ProcessDetail {
-        pid,
-        parent: p.parent().map(|pp| Pid(pp.as_u32())),
-        user,
-        name: p.name().to_string_lossy().into_owned(),
-        cmd: p
-            .cmd()
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        exe: p.exe().map(|e| e.display().to_string()),
-        cwd: p.cwd().map(|c| c.display().to_string()),
-        start_time: p.start_time(),
-        cpu: row.map(|r| r.cpu).unwrap_or(0.0),
-        mem: p.memory(),
-        virtual_mem: p.virtual_memory(),
-        threads: p.tasks().map(|t| t.len().try_into().unwrap_or(u32::MAX)),
-        state: p.status().to_string(),
-        started_by_vigia: false,
-    })
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis().try_into().unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use vigia_shared::proto::Pid;
+
+    /// Counts its scans; each returns one row whose pid is the scan's number.
+    struct Counting(u32);
+
+    impl ProcessScanner for Counting {
+        fn scan(&mut self, _: &mut UserNames) -> Vec<ProcessInfo> {
+            self.0 += 1;
+            vec![ProcessInfo {
+                pid: Pid(self.0),
+                user: "root".into(),
+                cpu: 0.0,
+                mem: 0,
+                name: "x".into(),
+            }]
+        }
+    }
+
+    #[test]
+    fn unwatched_samples_keep_the_last_process_table() {
+        let mut s = Sampler::new(Box::new(Counting(0)));
+        let first = s.full();
+        let idle = s.sample(&first, false);
+        assert!(Arc::ptr_eq(&first.processes, &idle.processes), "no scan");
+        assert_eq!(idle.processes_ms, first.processes_ms);
+        assert!(idle.status.sample.procs > 0, "the count stays live");
+        let watched = s.sample(&idle, true);
+        assert_eq!(watched.processes[0].pid, Pid(2), "scanned");
+        let woken = s.rescan(&watched);
+        assert_eq!(woken.processes[0].pid, Pid(3));
+        assert_eq!(woken.status.sample.time_ms, watched.status.sample.time_ms);
+    }
 }

@@ -120,10 +120,16 @@ dpkg-deb -e "$deb" "$control"
 check "deb: /etc/vigia/vigiad.toml is a conffile" grep -qx /etc/vigia/vigiad.toml "$control/conffiles"
 postinst=$(cat "$control/postinst")
 contains "deb postinst: creates the vigia system user" "$postinst" 'useradd --system .*vigia'
-contains "deb postinst: its home is /var/lib/vigia, no login" "$postinst" \
-    '--home-dir /var/lib/vigia --no-create-home'
+contains "deb postinst: its home is /var/lib/vigia-run (not the data directory)" "$postinst" \
+    '--home-dir /var/lib/vigia-run --no-create-home'
+lacks "deb postinst: no home in the data directory" "$postinst" '--home(-dir)? /var/lib/vigia( |$)'
 contains "deb postinst: data directory mode 0700" "$postinst" '^ *chmod 0700 /var/lib/vigia$'
-contains "deb postinst: data directory owned by vigia" "$postinst" '^ *chown vigia:vigia /var/lib/vigia$'
+contains "deb postinst: data directory owned by root" "$postinst" '^ *chown root:root /var/lib/vigia$'
+lacks "deb postinst: vigia owns nothing in the data directory" "$postinst" 'chown .*vigia.* /var/lib/vigia$'
+contains "deb postinst: old data directory given to root" "$postinst" '^ *chown -R root:root /var/lib/vigia$'
+contains "deb postinst: home /var/lib/vigia-run owned by vigia" "$postinst" \
+    '^ *chown vigia:vigia /var/lib/vigia-run$'
+contains "deb postinst: home mode 0750" "$postinst" '^ *chmod 0750 /var/lib/vigia-run$'
 # Neither enabling nor starting: only `try-restart` (already running) and `disable` may appear.
 never_start='systemctl.*(^|[[:space:]])(enable|start|restart|reload-or-restart)([[:space:]]|$)'
 for s in postinst prerm postrm; do
@@ -131,25 +137,68 @@ for s in postinst prerm postrm; do
     check "deb $s: valid sh" sh -n "$control/$s"
 done
 
-# Run the postinst against stubs that log what it asks for, as on a first install.
+# Run the postinst against stubs that log what it asks for. With STUB_OLD unset, as on a first
+# install: no vigia user, nothing in /var/lib/vigia. With STUB_OLD=1, as on an upgrade from the
+# layout where the daemon ran as vigia: getent gives vigia with the home /var/lib/vigia, and
+# find reports a file in /var/lib/vigia not owned by root.
 stubs="$tmp/stubs"
 mkdir -p "$stubs"
-for c in getent groupadd useradd mkdir chown chmod systemctl; do
-    printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "%s" != getent ]\n' "$c" "$tmp/calls" "$c" \
-        >"$stubs/$c"
+for c in getent groupadd useradd usermod mkdir chown chmod find systemctl; do
+    {
+        printf '#!/bin/sh\necho "%s $*" >>"$STUB_CALLS"\n' "$c"
+        case $c in
+        getent) printf '[ -n "${STUB_OLD:-}" ] || exit 2\n'
+            printf 'case $1 in passwd) echo "vigia:x:999:999:Vigia daemon:/var/lib/vigia:/usr/sbin/nologin";;\n'
+            printf '*) echo "vigia:x:999:";; esac\n' ;;
+        find) printf '[ -z "${STUB_OLD:-}" ] || echo /var/lib/vigia/users.json\n' ;;
+        esac
+        printf 'exit 0\n'
+    } >"$stubs/$c"
     chmod 755 "$stubs/$c"
 done
-if PATH="$stubs:$PATH" sh -e "$control/postinst" configure "" >"$tmp/postinst.out" 2>&1; then
+if PATH="$stubs:$PATH" STUB_CALLS="$tmp/calls" sh -e "$control/postinst" configure "" \
+    >"$tmp/postinst.out" 2>&1; then
     pass "deb postinst: runs (first install, with stub commands)"
 else
     fail "deb postinst: runs (first install, with stub commands)" "$(cat "$tmp/postinst.out")"
 fi
 calls=$(cat "$tmp/calls" 2>/dev/null)
 contains "deb postinst run: adds group vigia" "$calls" '^groupadd --system vigia$'
-contains "deb postinst run: adds user vigia" "$calls" \
-    '^useradd --system --gid vigia --home-dir /var/lib/vigia --no-create-home --shell /usr/sbin/nologin .*vigia$'
+contains "deb postinst run: adds user vigia, home /var/lib/vigia-run, no login" "$calls" \
+    '^useradd --system --gid vigia --home-dir /var/lib/vigia-run --no-create-home --shell /usr/sbin/nologin .*vigia$'
+contains "deb postinst run: makes /var/lib/vigia-run vigia's" "$calls" '^chown vigia:vigia /var/lib/vigia-run$'
+contains "deb postinst run: makes /var/lib/vigia-run 0750" "$calls" '^chmod 0750 /var/lib/vigia-run$'
+contains "deb postinst run: makes /var/lib/vigia root's" "$calls" '^chown root:root /var/lib/vigia$'
 contains "deb postinst run: makes /var/lib/vigia 0700" "$calls" '^chmod 0700 /var/lib/vigia$'
+lacks "deb postinst run: no chown -R on a first install" "$calls" '^chown -R'
+lacks "deb postinst run: no usermod on a first install" "$calls" '^usermod'
 lacks "deb postinst run: starts nothing" "$calls" "$never_start"
+
+if PATH="$stubs:$PATH" STUB_CALLS="$tmp/calls.old" STUB_OLD=1 \
+    sh -e "$control/postinst" configure 0.1.0-1 >"$tmp/postinst.old.out" 2>&1; then
+    pass "deb postinst: runs (upgrade from the vigia-owned layout, with stub commands)"
+else
+    fail "deb postinst: runs (upgrade from the vigia-owned layout, with stub commands)" \
+        "$(cat "$tmp/postinst.old.out")"
+fi
+calls=$(cat "$tmp/calls.old" 2>/dev/null)
+lacks "deb postinst upgrade: keeps the existing user" "$calls" '^(useradd|groupadd)'
+contains "deb postinst upgrade: moves vigia's home out of /var/lib/vigia" "$calls" \
+    '^usermod --home /var/lib/vigia-run vigia$'
+contains "deb postinst upgrade: gives /var/lib/vigia and its files to root" "$calls" \
+    '^chown -R root:root /var/lib/vigia$'
+contains "deb postinst upgrade: /var/lib/vigia 0700" "$calls" '^chmod 0700 /var/lib/vigia$'
+# The files must be root's before the daemon (root now) is restarted on them.
+order=$(grep -nE '^(chown -R root:root /var/lib/vigia|systemctl try-restart vigiad\.service)$' <<<"$calls" \
+    | cut -d: -f2- | tr '\n' ';')
+if [ -d /run/systemd/system ]; then
+    check "deb postinst upgrade: chown -R before try-restart" \
+        test "$order" = "chown -R root:root /var/lib/vigia;systemctl try-restart vigiad.service;"
+else
+    check "deb postinst upgrade: chown -R (no systemd here: no try-restart)" \
+        test "$order" = "chown -R root:root /var/lib/vigia;"
+fi
+lacks "deb postinst upgrade: starts nothing" "$calls" "$never_start"
 
 # Unpack into a throw-away root and look at the files as installed.
 fsroot="$tmp/root"
@@ -165,8 +214,20 @@ check "unpacked: config is packaging/vigiad.toml" \
 check "unpacked: vigiad --version runs" "$fsroot/usr/bin/vigiad" --version
 
 # The packaged binary accepts the packaged config, serves, and exits cleanly on SIGTERM.
+# Run as root, the daemon checks that the run_as account exists and refuses to start if not. The
+# packaged config names `vigia`, which only the postinst creates: this check does not create
+# accounts on the machine it runs on, so where `vigia` is missing it starts the daemon with a
+# copy of the config whose only change is run_as = "nobody" (an account every system has).
+config="$fsroot/etc/vigia/vigiad.toml"
+contains "config: run_as = \"vigia\"" "$(cat "$config")" '^run_as = "vigia"$'
+if [ "$(id -u)" = 0 ] && ! getent passwd vigia >/dev/null; then
+    sed 's/^run_as = "vigia"$/run_as = "nobody"/' "$config" >"$tmp/vigiad.toml"
+    config="$tmp/vigiad.toml"
+    check "config copy: only run_as differs" \
+        test "$(diff "$fsroot/etc/vigia/vigiad.toml" "$config" | grep -c '^[<>]')" = 2
+fi
 data="$tmp/data"
-"$fsroot/usr/bin/vigiad" --config "$fsroot/etc/vigia/vigiad.toml" --data-dir "$data" \
+"$fsroot/usr/bin/vigiad" --config "$config" --data-dir "$data" \
     --listen 127.0.0.1:0 --web-listen 127.0.0.1:0 >"$tmp/daemon.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 200); do
@@ -192,12 +253,22 @@ unit=$(cat packaging/systemd/vigiad.service)
 contains "unit: runs /usr/bin/vigiad with /etc/vigia/vigiad.toml" "$unit" \
     '^ExecStart=/usr/bin/vigiad --config /etc/vigia/vigiad\.toml$'
 contains "unit: KillMode=process (started processes outlive a restart)" "$unit" '^KillMode=process$'
-contains "unit: User=vigia" "$unit" '^User=vigia$'
-contains "unit: CapabilityBoundingSet=CAP_KILL" "$unit" '^CapabilityBoundingSet=CAP_KILL$'
+# The daemon runs as root (to start processes as run_as), bounded to three capabilities.
+check "unit: runs as root (no User= or Group= other than root)" \
+    test -z "$(grep -E '^(User|Group)=' <<<"$unit" | grep -vxE '(User|Group)=root')"
+contains "unit: CapabilityBoundingSet=CAP_KILL CAP_SETUID CAP_SETGID" "$unit" \
+    '^CapabilityBoundingSet=CAP_KILL CAP_SETUID CAP_SETGID$'
+check "unit: exactly one CapabilityBoundingSet= line" \
+    test "$(grep -c '^CapabilityBoundingSet=' <<<"$unit")" = 1
+lacks "unit: no AmbientCapabilities" "$unit" '^AmbientCapabilities='
 for line in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/vigia \
+    ReadWritePaths=-/var/lib/vigia-run StateDirectory=vigia StateDirectoryMode=0700 \
     ProtectHome=yes PrivateTmp=yes Restart=on-failure; do
     contains "unit: $line" "$unit" "^$line\$"
 done
+# Options that would stop the daemon from switching to run_as or signalling other users.
+lacks "unit: nothing that blocks setuid/setgid or signals" "$unit" \
+    '^(PrivateUsers|SystemCallFilter|ProtectProc|DynamicUser|SecureBits)='
 if command -v systemd-analyze >/dev/null 2>&1; then
     # verify needs ExecStart's binary to exist: point it at the unpacked one, nothing else changes.
     sed "s|^ExecStart=/usr/bin/vigiad|ExecStart=$fsroot/usr/bin/vigiad|" \
@@ -227,10 +298,23 @@ if command -v rpm >/dev/null 2>&1; then
     contains "rpm: has a postinstall script" "$scripts" '^postinstall scriptlet'
     contains "rpm: has a preuninstall script" "$scripts" '^preuninstall scriptlet'
     contains "rpm: has a postuninstall script" "$scripts" '^postuninstall scriptlet'
-    contains "rpm %pre: creates the vigia system user" "$scripts" \
-        '^ +useradd --system --gid vigia --home-dir /var/lib/vigia --no-create-home'
+    contains "rpm: requires findutils (find in %post)" "$requires" '^findutils'
+    contains "rpm %pre: creates the vigia system user, home /var/lib/vigia-run" "$scripts" \
+        '^ +useradd --system --gid vigia --home-dir /var/lib/vigia-run --no-create-home'
+    lacks "rpm scripts: no home in the data directory" "$scripts" '--home(-dir)? /var/lib/vigia( |$)'
+    contains "rpm %post: moves an old home out of /var/lib/vigia" "$scripts" \
+        '^ +usermod --home /var/lib/vigia-run vigia'
+    contains "rpm %post: home owned by vigia" "$scripts" '^chown vigia:vigia /var/lib/vigia-run$'
+    contains "rpm %post: home mode 0750" "$scripts" '^chmod 0750 /var/lib/vigia-run$'
     contains "rpm %post: data directory mode 0700" "$scripts" '^chmod 0700 /var/lib/vigia$'
-    contains "rpm %post: data directory owned by vigia" "$scripts" '^chown vigia:vigia /var/lib/vigia$'
+    contains "rpm %post: data directory owned by root" "$scripts" '^chown root:root /var/lib/vigia$'
+    contains "rpm %post: old data directory given to root" "$scripts" \
+        '^ +chown -R root:root /var/lib/vigia$'
+    lacks "rpm %post: vigia owns nothing in the data directory" "$scripts" \
+        'chown .*vigia.* /var/lib/vigia$'
+    for s in preinst postinst preuninst postuninst; do
+        check "rpm $s: valid sh" sh -n "packaging/rpm/$s"
+    done
     lacks "rpm scripts: never enable or start the service" "$scripts" "$never_start"
     lacks "rpm scripts: are the script files, not their paths" "$scripts" 'packaging/rpm/'
 else

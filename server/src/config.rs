@@ -438,6 +438,9 @@ mod tests {
         const PACKAGED: &str = include_str!("../../packaging/vigiad.toml");
         let file: FileConfig = toml::from_str(PACKAGED).unwrap();
         assert_eq!(file.data_dir, Some(PathBuf::from("/var/lib/vigia")));
+        // The packaged unit runs the daemon as root: started processes must run as the
+        // unprivileged account the package creates, not as the default (`nobody`) or root.
+        assert_eq!(file.run_as.as_deref(), Some("vigia"));
         Config::merge(&PathArgs::default(), &ServeArgs::default(), file).unwrap();
 
         // Every `#key = value` line uncommented: the documented defaults must parse and validate.

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Turns run.sh's results (JSON lines) into the results section of docs/benchmarks.md.
+
+Usage: report.py RESULTS.jsonl docs/benchmarks.md
+
+Only the text between the `<!-- results:begin -->` and `<!-- results:end -->` markers is
+replaced; the rest of the document is left as it is.
+"""
+
+import datetime
+import json
+import sys
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def f(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and v != v:  # NaN
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def main(results_path, doc_path):
+    steps = [json.loads(line) for line in open(results_path) if line.strip()]
+    by = {}
+    for s in steps:
+        by.setdefault(s["step"], []).append(s)
+    machine = by["machine"][0]
+    out = []
+    w = out.append
+    w(f"Measured {datetime.date.today().isoformat()} by `server/benches/run.sh` on "
+      f"{machine['cores']} cores, Linux {machine['kernel']}, "
+      f"{machine['base_procs']} processes before the extra ones; medians unless marked.")
+    w("")
+
+    w("### Scan: one pass over every process")
+    w("")
+    w("| extra processes | processes | floor | vigiad (/proc) | sysinfo | sysinfo with threads (before) | `ps -eo pid,user,pcpu,rss,comm` | vigiad ÷ floor | per process (vigiad) |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for s in by.get("scan", []):
+        sc = s["scan"]
+        n = sc["processes"]
+        fl, pf = sc.get("floor_ms"), sc.get("procfs_ms")
+        w(f"| {s['count']:,} | {n:,} | {f(fl, 2)} ms | {f(pf, 2)} ms | {f(sc.get('sysinfo_ms'), 2)} ms "
+          f"| {f(sc.get('sysinfo_threads_ms'), 2)} ms | {f(s['ps_ms'], 2)} ms "
+          f"| {f(pf / fl if fl and pf else None, 2)}× | {f(pf * 1000 / n if pf else None, 1)} µs |")
+    w("")
+
+    cg = [s for s in by.get("callgrind", []) if not s.get("missing")]
+    if cg:
+        w(f"Instructions executed in user space for one scan (callgrind, {cg[0]['count']:,} extra "
+          "processes; the kernel's side of /proc is not counted):")
+        w("")
+        w("| source | instructions a scan |")
+        w("| --- | ---: |")
+        for s in cg:
+            w(f"| {s['source']} | {s['per_scan']:,} |")
+        w("")
+
+    w("### LIST, STATUS and the cost of watching")
+    w("")
+    w("| extra processes | rows | LIST p50 | LIST p90 | LIST p99 | bytes a row (text / JSON) | STATUS p50 | daemon CPU, LIST at 20/s | daemon CPU, LIST at 1/s |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    watch = {s["count"]: s["r"] for s in by.get("watch", [])}
+    for s in by.get("list", []):
+        r = s["r"]
+        lst, st = r.get("list", {}), r.get("status", {})
+        rows = r.get("list_rows", 0) / max(lst.get("n", 1), 1)
+        wr = watch.get(s["count"], {})
+        w(f"| {s['count']:,} | {rows:,.0f} | {f(lst.get('p50_ms'), 2)} ms | {f(lst.get('p90_ms'), 2)} ms "
+          f"| {f(lst.get('p99_ms'), 2)} ms | {f(r.get('row_bytes_text'))} / {f(r.get('row_bytes_json'))} "
+          f"| {f(st.get('p50_ms'), 2)} ms | {f(r.get('rate_cpu_pct'), 2)} % | {f(wr.get('rate_cpu_pct'), 2)} % |")
+    w("")
+
+    w("### Nobody watching, START/STOP, memory, sessions, fan-out")
+    w("")
+    w("| measure | result |")
+    w("| --- | --- |")
+    for s in by.get("idle", []):
+        w(f"| daemon CPU with nobody watching, {s['secs']} s, {s['count']:,} extra processes | "
+          f"{f(s['cpu_pct'], 3)} % of a core (resident {s['rss_kib'] / 1024:.1f} MiB) |")
+        sc = next((x["scan"] for x in by.get("scan", []) if x["count"] == s["count"]), {})
+        if sc.get("sysinfo_threads_ms"):
+            w(f"| before: a sysinfo scan with threads every second, same count | "
+              f"{sc['sysinfo_threads_ms'] / 10:.2f} % of a core (its scan time ÷ 1 s) |")
+    for s in by.get("startstop", []):
+        r = s["r"]
+        w(f"| START `sleep 300` round trip, {r['start']['n']} tries | p50 {f(r['start']['p50_ms'], 2)} ms, "
+          f"p99 {f(r['start']['p99_ms'], 2)} ms |")
+        w(f"| STOP right after its START (SIGTERM) | p50 {f(r['stop']['p50_ms'], 2)} ms, "
+          f"p99 {f(r['stop']['p99_ms'], 2)} ms; {r['stop_killed']} of {r['stop']['n']} needed SIGKILL |")
+    for s in by.get("ten", []):
+        r = s["r"]
+        w(f"| daemon resident memory, 10 sessions, after the steps above | "
+          f"{r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB |")
+    for s in by.get("logins_shipped", []):
+        r = s["r"]
+        w(f"| 200 more logins (4 at a time), glibc defaults | resident "
+          f"{r.get('rss_start_bytes', 0) / 2**20:.1f} → {r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB |")
+    for s in by.get("sessions", []):
+        r = s["r"]
+        ll = r.get("login_list", {})
+        w(f"| {s['n']:,} idle sessions (fixed mmap threshold) | {f(r.get('session_kib'))} KiB a session, "
+          f"resident {r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB, idle CPU "
+          f"{f(r.get('sessions_idle_cpu_pct'), 2)} %; a new login + LIST beside them: "
+          f"p50 {f(ll.get('p50_ms'))} ms, p99 {f(ll.get('p99_ms'))} ms |")
+    for s in by.get("fanout", []):
+        r = s["r"]
+        w(f"| {r.get('subscribers', 0):,} sessions subscribed to the 1 s status stream | daemon "
+          f"{f(r.get('subscribers_cpu_pct'), 2)} % of a core, {f(r.get('events_per_s'), 0)} events/s delivered |")
+    g = by.get("glances", [])
+    if g:
+        for s in g:
+            w(f"| Glances process list, {s['count']:,} extra processes | {s['list_ms']} ms, "
+              f"{s['bytes']:,} bytes, resident {s['rss_kib'] / 1024:.0f} MiB |")
+    else:
+        w("| Glances | not installed on this machine: skipped |")
+    w("")
+
+    doc = open(doc_path).read()
+    head, _, rest = doc.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    open(doc_path, "w").write(head + BEGIN + "\n" + "\n".join(out) + "\n" + END + tail)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

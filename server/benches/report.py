@@ -56,7 +56,8 @@ def main(results_path, doc_path):
         w("| source | instructions a scan |")
         w("| --- | ---: |")
         for s in cg:
-            w(f"| {s['source']} | {s['per_scan']:,} |")
+            n = s["per_scan"]
+            w(f"| {s['source']} | {'valgrind failed' if n is None else f'{n:,}'} |")
         w("")
 
     w("### LIST, STATUS and the cost of watching")

@@ -195,13 +195,20 @@ stop_daemon
 say "instruction counts of one scan at $added extra processes (callgrind)"
 if command -v valgrind >/dev/null; then
     for src in floor procfs sysinfo sysinfo_threads; do
+        ok=1
         for it in 1 3; do
             valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$src.$it" \
-                "$SCANBENCH" --only "$src" --iters "$it" >/dev/null 2>&1 || true
+                "$SCANBENCH" --only "$src" --iters "$it" >/dev/null 2>&1 || ok=0
         done
-        i1=$(awk '/^summary:/ { print $2 }' "$WORK/cg.$src.1" 2>/dev/null || echo 0)
-        i3=$(awk '/^summary:/ { print $2 }' "$WORK/cg.$src.3" 2>/dev/null || echo 0)
-        record "{\"step\":\"callgrind\",\"source\":\"$src\",\"count\":$added,\"per_scan\":$(((${i3:-0} - ${i1:-0}) / 2))}"
+        if [[ $ok == 1 ]]; then
+            # Three timed scans minus one: two scans, nothing of the start-up.
+            i1=$(awk '/^summary:/ { print $2 }' "$WORK/cg.$src.1")
+            i3=$(awk '/^summary:/ { print $2 }' "$WORK/cg.$src.3")
+            per=$(((i3 - i1) / 2))
+        else
+            per=null
+        fi
+        record "{\"step\":\"callgrind\",\"source\":\"$src\",\"count\":$added,\"per_scan\":$per}"
     done
 else
     record '{"step":"callgrind","missing":true}'

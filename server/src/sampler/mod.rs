@@ -11,7 +11,7 @@
 //! request after a quiet spell is answered at once from the latest scan, which may be up to
 //! [`IDLE_RESCAN`] old (with CPU figures averaged over that span), and wakes the sampler,
 //! which scans right away: a client polling LIST sees a fresh table within one scan. The
-//! process count in STATUS stays live either way (one listing of /proc per interval on Linux).
+//! process count in STATUS is at most [`IDLE_COUNT`] old (one listing of /proc, on Linux).
 //! docs/benchmarks.md measures what this saves.
 
 mod demand;
@@ -37,6 +37,9 @@ use vigia_shared::proto::{DiskInfo, ProcessInfo, StatusSample, SystemStatus};
 pub const WATCH_WINDOW: Duration = Duration::from_secs(30);
 /// While nobody watches, processes are rescanned this often.
 pub const IDLE_RESCAN: Duration = Duration::from_secs(60);
+/// While nobody watches, processes are counted this often (for STATUS): listing /proc costs
+/// the kernel about a microsecond a process, which is most of an idle interval's work.
+pub const IDLE_COUNT: Duration = Duration::from_secs(10);
 
 /// One moment of the system, as published to every session.
 #[derive(Debug, Clone)]
@@ -153,6 +156,7 @@ struct Sampler {
     scanner: Box<dyn ProcessScanner>,
     users: UserNames,
     scanned: Instant,
+    counted: Instant,
 }
 
 impl Sampler {
@@ -167,6 +171,7 @@ impl Sampler {
             scanner,
             users: UserNames::new(),
             scanned: Instant::now(),
+            counted: Instant::now(),
         }
     }
 
@@ -174,6 +179,7 @@ impl Sampler {
     fn full(&mut self) -> Snapshot {
         let processes = Arc::new(self.scanner.scan(&mut self.users));
         self.scanned = Instant::now();
+        self.counted = self.scanned;
         let count = processes.len();
         self.snapshot(processes, now_ms(), count)
     }
@@ -184,7 +190,12 @@ impl Sampler {
         if watched || self.scanned.elapsed() >= IDLE_RESCAN {
             return self.full();
         }
-        let count = scan::count().map_or(prev.processes.len(), |n| n as usize);
+        let count = if self.counted.elapsed() >= IDLE_COUNT {
+            self.counted = Instant::now();
+            scan::count().map_or(prev.processes.len(), |n| n as usize)
+        } else {
+            prev.status.sample.procs as usize
+        };
         self.snapshot(prev.processes.clone(), prev.processes_ms, count)
     }
 
@@ -294,7 +305,7 @@ mod tests {
         let idle = s.sample(&first, false);
         assert!(Arc::ptr_eq(&first.processes, &idle.processes), "no scan");
         assert_eq!(idle.processes_ms, first.processes_ms);
-        assert!(idle.status.sample.procs > 0, "the count stays live");
+        assert_eq!(idle.status.sample.procs, 1, "the count of the last scan");
         let watched = s.sample(&idle, true);
         assert_eq!(watched.processes[0].pid, Pid(2), "scanned");
         let woken = s.rescan(&watched);

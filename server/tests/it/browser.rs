@@ -303,12 +303,25 @@ async fn a_person_logs_in_watches_starts_and_stops_in_a_browser() {
     assert!(pids.windows(2).all(|w| w[0] >= w[1]), "{pids:?}");
 
     // Stop it with its button, confirm, and see the result.
-    c.find(Locator::Css(&format!("{row} form.stop button")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // The live table replaces its rows every refresh: a row found just before a refresh is
+    // stale by the click, so find it again.
+    let button = format!("{row} form.stop button");
+    let mut tries = 0;
+    loop {
+        let clicked = match c.find(Locator::Css(&button)).await {
+            Ok(b) => b.click().await,
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => break,
+            Err(e) if tries < 20 => {
+                tries += 1;
+                eprintln!("retrying the stop button: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot click the stop button: {e}"),
+        }
+    }
     let alert = c.get_alert_text().await.unwrap();
     assert_eq!(alert, format!("Stop process {pid}?"));
     c.accept_alert().await.unwrap();

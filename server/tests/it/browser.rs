@@ -102,7 +102,7 @@ async fn start_browser() -> Option<(Driver, Client)> {
 
 /// Polls a JavaScript expression until it is true.
 async fn wait_until(c: &Client, what: &str, expr: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let v = c
             .execute(&format!("return !!({expr});"), vec![])

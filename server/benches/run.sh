@@ -86,7 +86,7 @@ stop_daemon() {
 
 loadgen() {
     "$LOADGEN" --addr "127.0.0.1:$PORT" --fingerprint "$FP" --password-file "$WORK/pw" \
-        --daemon-pid "$DAEMON_PID" --json "$@" | tee /dev/stderr | tail -n 1
+        --daemon-pid "$DAEMON_PID" --json "$@" | tee -a /dev/stderr | tail -n 1
 }
 
 add_sleepers() { # add_sleepers N

@@ -12,8 +12,6 @@
 use super::scan::{ProcessScanner, UserNames};
 use rustix::fd::OwnedFd;
 use rustix::fs::{Dir, Mode, OFlags};
-use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::Instant;
 use vigia_shared::proto::{Pid, ProcessInfo};
 
@@ -37,7 +35,8 @@ pub struct Stat<'a> {
 
 /// Parses one `/proc/<pid>/stat` line. The name sits between the first `(` and the *last* `)`,
 /// because a name may itself contain spaces and parentheses; every other field is a number
-/// separated by single spaces.
+/// separated by single spaces. One pass over the bytes, which stops after the last field
+/// needed (rss, field 24 of 52): this runs thousands of times a second while someone watches.
 pub fn parse_stat(line: &[u8]) -> Option<Stat<'_>> {
     let open = line.iter().position(|&b| b == b'(')?;
     let close = line.iter().rposition(|&b| b == b')')?;
@@ -49,28 +48,52 @@ pub fn parse_stat(line: &[u8]) -> Option<Stat<'_>> {
         .trim()
         .parse()
         .ok()?;
-    let comm = &line[open + 1..close];
-    // Fields after the name, numbered as in proc(5) from 3 (state).
-    let mut fields = line[close + 1..]
-        .split(|&b| b == b' ' || b == b'\n')
-        .filter(|f| !f.is_empty());
-    let state = *fields.next()?.first()?;
-    // proc(5): utime is field 14, stime 15, starttime 22, rss 24.
-    let mut rest = fields.skip(14 - 4);
-    let utime = num(rest.next()?)?;
-    let stime = num(rest.next()?)?;
-    let mut rest = rest.skip(22 - 16);
-    let start = num(rest.next()?)?;
-    let _vsize = rest.next()?;
-    // rss can be negative for a moment in old kernels; read it as zero then.
-    let rss_pages = rest.next().and_then(num).unwrap_or(0);
+    // proc(5) numbers the fields from 1 (pid); the name is 2.
+    const UTIME: usize = 14;
+    const STIME: usize = 15;
+    const START: usize = 22;
+    const RSS: usize = 24;
+    let mut field = 2;
+    let mut state = None;
+    // utime, stime, starttime, rss: `None` until read, or when not a plain number.
+    let mut wanted: [Option<u64>; 4] = [None; 4];
+    let slot = |f: usize| match f {
+        UTIME => Some(0),
+        STIME => Some(1),
+        START => Some(2),
+        RSS => Some(3),
+        _ => None,
+    };
+    let (rest, mut i) = (&line[close + 1..], 0);
+    while field < RSS {
+        while rest.get(i).is_some_and(|&b| b == b' ' || b == b'\n') {
+            i += 1;
+        }
+        let from = i;
+        while rest.get(i).is_some_and(|&b| b != b' ' && b != b'\n') {
+            i += 1;
+        }
+        if from == i {
+            break;
+        }
+        field += 1;
+        if field == 3 {
+            state = Some(rest[from]);
+        } else if let Some(k) = slot(field) {
+            wanted[k] = num(&rest[from..i]);
+        }
+    }
+    let [Some(utime), Some(stime), Some(start), rss] = wanted else {
+        return None;
+    };
     Some(Stat {
         pid,
-        comm,
-        state,
+        comm: &line[open + 1..close],
+        state: state?,
         ticks: utime.saturating_add(stime),
         start,
-        rss_pages,
+        // rss can be negative for a moment in old kernels; read it as zero then.
+        rss_pages: rss.unwrap_or(0),
     })
 }
 
@@ -98,11 +121,27 @@ fn num(s: &[u8]) -> Option<u64> {
     })
 }
 
+/// Appends `n` in decimal (a `write!` costs more than the rest of a row's bookkeeping).
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+}
+
 /// No `stat` or `status` file is this long; a longer read is not one of them.
 const MAX_FILE: usize = 64 * 1024;
 
 /// What the previous scan saw of a process.
 struct Seen {
+    pid: u32,
     start: u64,
     ticks: u64,
     uid: Option<u32>,
@@ -111,7 +150,8 @@ struct Seen {
 /// Scans /proc; keeps per process only what the next scan needs for CPU %.
 pub struct ProcScanner {
     proc_dir: OwnedFd,
-    seen: HashMap<u32, Seen>,
+    /// Sorted by pid, like the scan itself: the next scan finds each process by merging.
+    seen: Vec<Seen>,
     last: Option<Instant>,
     ticks_per_sec: f64,
     page_size: u64,
@@ -131,47 +171,52 @@ impl ProcScanner {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Self {
             proc_dir,
-            seen: HashMap::new(),
+            seen: Vec::new(),
             last: None,
             ticks_per_sec: rustix::param::clock_ticks_per_second().max(1) as f64,
             page_size: rustix::param::page_size() as u64,
             max_cpu: cores as f32 * 100.0,
             path: String::with_capacity(32),
-            buf: Vec::with_capacity(1024),
+            buf: vec![0; 4096],
         })
     }
 
-    /// Reads `/proc/<pid>/<file>` into `self.buf`; false when the process is gone.
-    fn read(&mut self, pid: u32, file: &str) -> bool {
+    /// Reads `/proc/<pid>/<file>` into `self.buf`; returns its length, `None` when the
+    /// process is gone.
+    fn read(&mut self, pid: u32, file: &str) -> Option<usize> {
         self.path.clear();
-        let _ = write!(self.path, "{pid}/{file}");
-        self.buf.clear();
-        let Ok(fd) = rustix::fs::openat(
+        push_decimal(&mut self.path, pid);
+        self.path.push('/');
+        self.path.push_str(file);
+        let fd = rustix::fs::openat(
             &self.proc_dir,
             self.path.as_str(),
             OFlags::RDONLY | OFlags::CLOEXEC,
             Mode::empty(),
-        ) else {
-            return false;
-        };
-        // /proc files report no size, so read in chunks. The kernel hands out a whole `stat` or
-        // `status` in one read when the buffer holds it: a short read that ends a line is the
-        // end, which saves the second read (to see end of file) that most readers pay.
-        let mut chunk = [0u8; 4096];
+        )
+        .ok()?;
+        // /proc files report no size, so read until end of file into a buffer that is kept
+        // (and zeroed only when it grows). The kernel hands out a whole `stat` or `status` in
+        // one read when the buffer holds it: a short read that ends a line is the end, which
+        // saves the second read (to see end of file) that most readers pay.
+        let mut len = 0;
         loop {
-            match rustix::io::read(&fd, &mut chunk) {
-                Ok(0) => return true,
+            if len == self.buf.len() {
+                if len >= MAX_FILE {
+                    return None;
+                }
+                self.buf.resize(len * 2, 0);
+            }
+            match rustix::io::read(&fd, &mut self.buf[len..]) {
+                Ok(0) => return Some(len),
                 Ok(n) => {
-                    self.buf.extend_from_slice(&chunk[..n]);
-                    if n < chunk.len() && chunk[n - 1] == b'\n' {
-                        return true;
+                    len += n;
+                    if len < self.buf.len() && self.buf[len - 1] == b'\n' {
+                        return Some(len);
                     }
                 }
                 Err(rustix::io::Errno::INTR) => {}
-                Err(_) => return false,
-            }
-            if self.buf.len() > MAX_FILE {
-                return false;
+                Err(_) => return None,
             }
         }
     }
@@ -200,18 +245,22 @@ impl ProcessScanner for ProcScanner {
             return Vec::new();
         };
         pids.sort_unstable();
-        let mut seen = HashMap::with_capacity(pids.len());
+        let mut seen = Vec::with_capacity(pids.len());
+        let mut before_it = std::mem::take(&mut self.seen).into_iter().peekable();
         let mut rows = Vec::with_capacity(pids.len());
         for pid in pids {
-            if !self.read(pid, "stat") {
+            let Some(len) = self.read(pid, "stat") else {
                 continue;
-            }
-            let Some(stat) = parse_stat(&self.buf) else {
+            };
+            let Some(stat) = parse_stat(&self.buf[..len]) else {
                 continue;
             };
             let name = String::from_utf8_lossy(stat.comm).into_owned();
             let (ticks, start, rss) = (stat.ticks, stat.start, stat.rss_pages);
-            let before = self.seen.remove(&pid).filter(|s| s.start == start);
+            while before_it.next_if(|b| b.pid < pid).is_some() {}
+            let before = before_it
+                .next_if(|b| b.pid == pid)
+                .filter(|b| b.start == start);
             let cpu = match (&before, elapsed) {
                 (Some(b), Some(secs)) if secs > 0.0 => {
                     let used = ticks.saturating_sub(b.ticks) as f64 / self.ticks_per_sec;
@@ -221,8 +270,9 @@ impl ProcessScanner for ProcScanner {
             };
             let uid = match before {
                 Some(b) => b.uid,
-                None if self.read(pid, "status") => parse_status_uid(&self.buf),
-                None => None,
+                None => self
+                    .read(pid, "status")
+                    .and_then(|len| parse_status_uid(&self.buf[..len])),
             };
             rows.push(ProcessInfo {
                 pid: Pid(pid),
@@ -231,7 +281,12 @@ impl ProcessScanner for ProcScanner {
                 mem: rss.saturating_mul(self.page_size),
                 name,
             });
-            seen.insert(pid, Seen { start, ticks, uid });
+            seen.push(Seen {
+                pid,
+                start,
+                ticks,
+                uid,
+            });
         }
         self.seen = seen;
         users.end_scan();
@@ -289,6 +344,15 @@ mod tests {
     #[case::empty(b"".as_slice())]
     fn malformed_lines_are_refused(#[case] l: &[u8]) {
         assert_eq!(parse_stat(l), None);
+    }
+
+    #[test]
+    fn pids_are_written_in_decimal() {
+        for n in [0, 7, 10, 4321, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]

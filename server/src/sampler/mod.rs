@@ -299,6 +299,34 @@ mod tests {
     }
 
     #[test]
+    fn a_request_for_processes_after_a_quiet_spell_wakes_a_scan() {
+        let shutdown = CancellationToken::new();
+        // An interval far longer than the test: any new snapshot comes from the wake.
+        let mut h = spawn(Duration::from_secs(3600), 4, shutdown.clone()).unwrap();
+        let before = h.latest();
+        let answered = h.processes();
+        assert!(
+            Arc::ptr_eq(&before, &answered),
+            "answered at once, from the latest"
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Bounded only so that a broken wake fails instead of hanging.
+        rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), h.snapshot.changed()).await
+        })
+        .expect("the sampler scanned after the request")
+        .unwrap();
+        let after = h.latest();
+        assert!(!Arc::ptr_eq(&before.processes, &after.processes));
+        assert_eq!(after.status.sample.time_ms, before.status.sample.time_ms);
+        assert_eq!(h.history().len(), 1, "a wake adds nothing to the history");
+        shutdown.cancel();
+    }
+
+    #[test]
     fn unwatched_samples_keep_the_last_process_table() {
         let mut s = Sampler::new(Box::new(Counting(0)));
         let first = s.full();

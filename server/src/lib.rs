@@ -21,6 +21,7 @@ pub mod config;
 pub mod daemon;
 pub mod dispatch;
 pub mod listener;
+pub mod memory;
 pub mod metrics;
 pub mod procs;
 pub mod sampler;

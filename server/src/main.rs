@@ -6,6 +6,7 @@ use vigiad::cli::{Cli, CliCommand, LogFormat};
 use vigiad::config::{self, Config};
 
 fn main() -> ExitCode {
+    vigiad::memory::return_large_blocks();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,7 +109,7 @@ pub(crate) async fn run(
                     if !out.state(state).await {
                         return;
                     }
-                    match wait_for_decision(&mut commands, &mut spec, &out).await {
+                    match wait_for_user(Awaiting::Trust, &mut commands, &mut spec, &out).await {
                         Flow::Continue => {
                             attempt = 0;
                             continue;
@@ -165,7 +165,7 @@ async fn login(
                 if !out.state(ConnState::NeedPassword { note }).await {
                     return LoginOutcome::Exit;
                 }
-                return match wait_for_password(commands, spec, out).await {
+                return match wait_for_user(Awaiting::Password, commands, spec, out).await {
                     Flow::Continue => LoginOutcome::Retry,
                     Flow::Exit => LoginOutcome::Exit,
                 };
@@ -180,7 +180,7 @@ async fn login(
             if !out.state(ConnState::WrongPassword).await {
                 return LoginOutcome::Exit;
             }
-            match wait_for_password(commands, spec, out).await {
+            match wait_for_user(Awaiting::Password, commands, spec, out).await {
                 Flow::Continue => LoginOutcome::Retry,
                 Flow::Exit => LoginOutcome::Exit,
             }
@@ -213,41 +213,40 @@ async fn refuse_offline(command: NetCommand, out: &Outbox) {
     .await;
 }
 
-/// Waits for the user to accept a certificate (or to ask for a new attempt).
-async fn wait_for_decision(
-    commands: &mut mpsc::Receiver<NetCommand>,
-    spec: &mut SessionSpec,
-    out: &Outbox,
-) -> Flow {
-    while let Some(command) = commands.recv().await {
-        match command {
-            NetCommand::Trust(fingerprint) => {
-                spec.pinned = Some(fingerprint);
-                return Flow::Continue;
-            }
-            NetCommand::RetryNow => return Flow::Continue,
-            NetCommand::Password(p) => spec.password = Some(p),
-            other => refuse_offline(other, out).await,
-        }
-    }
-    Flow::Exit
+/// What a session waits for the user to give before it tries again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    /// A decision on the certificate.
+    Trust,
+    Password,
 }
 
-/// Waits for the user to type a password.
-async fn wait_for_password(
+/// Waits for the user to give what `awaiting` names (or to ask for a new attempt); the other
+/// answer is kept for later, and actions are refused meanwhile.
+async fn wait_for_user(
+    awaiting: Awaiting,
     commands: &mut mpsc::Receiver<NetCommand>,
     spec: &mut SessionSpec,
     out: &Outbox,
 ) -> Flow {
     while let Some(command) = commands.recv().await {
-        match command {
+        let done = match command {
+            NetCommand::Trust(fingerprint) => {
+                spec.pinned = Some(fingerprint);
+                awaiting == Awaiting::Trust
+            }
             NetCommand::Password(p) => {
                 spec.password = Some(p);
-                return Flow::Continue;
+                awaiting == Awaiting::Password
             }
-            NetCommand::RetryNow => return Flow::Continue,
-            NetCommand::Trust(fingerprint) => spec.pinned = Some(fingerprint),
-            other => refuse_offline(other, out).await,
+            NetCommand::RetryNow => true,
+            other => {
+                refuse_offline(other, out).await;
+                false
+            }
+        };
+        if done {
+            return Flow::Continue;
         }
     }
     Flow::Exit

@@ -2,28 +2,17 @@
 //! valid Prometheus exposition (checked by `promtool`) with it.
 
 use crate::common::{ADMIN_PW, Setup, TestDaemon, require_tool, write_private};
+use crate::webclient::Web;
 use reqwest::StatusCode;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
+/// The panel's HTTPS client (pinned, resolving `localhost`) and the endpoint's address.
 fn client(d: &TestDaemon) -> (reqwest::Client, String) {
-    let (tls, _) =
-        vigia_shared::tls::client_config(&vigia_shared::client::Trust::pinned(&d.fingerprint))
-            .unwrap();
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls((*tls).clone())
-        .resolve(
-            "localhost",
-            std::net::SocketAddr::from(([127, 0, 0, 1], d.web_addr.port())),
-        )
-        .build()
-        .unwrap();
-    (
-        http,
-        format!("https://localhost:{}/metrics", d.web_addr.port()),
-    )
+    let web = Web::new(d);
+    (web.http, format!("{}/metrics", web.base))
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! foreign form cannot send).
 
 use super::pages::TableQuery;
-use super::{can_act, run};
+use super::{can_act, pid_of, run};
 use crate::web::WebState;
 use crate::web::csrf;
 use crate::web::error::{ApiError, WebError};
@@ -15,16 +15,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use vigia_shared::proto::limits::MAX_OUTPUT_BYTES;
-use vigia_shared::proto::text::{parse_pid, split_command};
+use vigia_shared::proto::text::split_command;
 use vigia_shared::proto::{
-    Command, Pid, ProcessInfo, Reply, Signal, StartRequest, StatusSample, StopRequest,
+    Command, ProcessInfo, Reply, Signal, StartRequest, StatusSample, StopRequest,
 };
 
 type ApiResult = Result<Json<Value>, ApiError>;
-
-fn pid_of(text: &str) -> Result<Pid, WebError> {
-    parse_pid(text).map_err(|e| WebError::BadRequest(e.to_string()))
-}
 
 fn unexpected(what: &str) -> ApiError {
     WebError::Internal(format!("unexpected reply to {what}")).into()

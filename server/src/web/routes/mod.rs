@@ -73,6 +73,12 @@ async fn run(
     dispatch::handle(command, &caller, &state.svc).await
 }
 
+/// The pid in a path, or a 400 that says what is wrong with it.
+fn pid_of(text: &str) -> Result<vigia_shared::Pid, crate::web::error::WebError> {
+    vigia_shared::proto::text::parse_pid(text)
+        .map_err(|e| crate::web::error::WebError::BadRequest(e.to_string()))
+}
+
 /// Whether a role may start and stop processes: it decides which buttons a page shows (the
 /// dispatcher decides what is allowed).
 fn can_act(principal: &Principal) -> bool {

@@ -3,7 +3,7 @@
 //! is escaped by askama: process names and command lines are any local user's text.
 
 use super::format::{encode_query, human_bytes, human_duration, human_time, human_time_ms};
-use super::{can_act, run};
+use super::{can_act, pid_of, run};
 use crate::web::WebState;
 use crate::web::csrf;
 use crate::web::error::{PageError, WebError};
@@ -16,10 +16,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use vigia_shared::proto::limits::{MAX_PASSWORD, MAX_USER};
-use vigia_shared::proto::text::{parse_pid, split_command};
+use vigia_shared::proto::text::split_command;
 use vigia_shared::proto::{
-    Command, ErrorCode, ListQuery, Pid, ProcessDetail, Reply, Signal, SortKey, StartRequest,
-    StopRequest,
+    Command, ErrorCode, ListQuery, ProcessDetail, Reply, Signal, SortKey, StartRequest, StopRequest,
 };
 
 /// Bytes of a started process's output shown on its page.
@@ -62,6 +61,15 @@ fn redirect_with(state: &WebState, s: &Session, to: &str, message: String) -> Re
     Redirect::to(to).into_response()
 }
 
+/// Adds a `Set-Cookie` to an answer.
+fn add_cookie(res: &mut Response, cookie: &str) -> Result<(), WebError> {
+    let value = cookie
+        .parse()
+        .map_err(|_| WebError::Internal("a cookie that is no header value".into()))?;
+    res.headers_mut().append(header::SET_COOKIE, value);
+    Ok(())
+}
+
 pub async fn root() -> Redirect {
     Redirect::to("/dashboard")
 }
@@ -93,12 +101,7 @@ pub async fn login_form(State(state): State<WebState>) -> Result<Response, PageE
         user: "",
         error: None,
     })?;
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookie
-            .parse()
-            .map_err(|_| WebError::Internal("cookie".into()))?,
-    );
+    add_cookie(&mut res, &cookie)?;
     Ok(res)
 }
 
@@ -152,11 +155,8 @@ pub async fn login(
             Some(0),
         ),
     ];
-    for c in cookies {
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            c.parse().map_err(|_| WebError::Internal("cookie".into()))?,
-        );
+    for c in &cookies {
+        add_cookie(&mut res, c)?;
     }
     Ok(res)
 }
@@ -177,11 +177,7 @@ pub async fn logout(
     tracing::info!(user = %s.principal.user, "web logout");
     let mut res = Redirect::to("/login").into_response();
     let gone = session::set_cookie(state.https, session::cookie_name(state.https), "", Some(0));
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        gone.parse()
-            .map_err(|_| WebError::Internal("cookie".into()))?,
-    );
+    add_cookie(&mut res, &gone)?;
     Ok(res)
 }
 
@@ -342,10 +338,6 @@ pub async fn processes(
         desc: tq.desc,
         columns,
     })
-}
-
-fn pid_of(text: &str) -> Result<Pid, WebError> {
-    parse_pid(text).map_err(|e| WebError::BadRequest(e.to_string()))
 }
 
 #[derive(Template)]

@@ -101,7 +101,7 @@ impl Paths {
 
     /// File of the processes started through the daemon.
     pub fn started_file(&self) -> PathBuf {
-        self.data_dir.join("started.json")
+        self.data_dir.join("started.jsonl")
     }
 
     /// The audit database.

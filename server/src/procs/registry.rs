@@ -1,15 +1,28 @@
 //! The record of processes started through the daemon: who started what, where its output goes.
-//! Kept in `started.json` (written atomically) so that ownership survives a daemon restart.
-//! A record names a process by pid AND start time, so a recycled pid is never mistaken for it.
+//! Kept so that ownership survives a daemon restart. A record names a process by pid AND start
+//! time, so a recycled pid is never mistaken for it.
+//!
+//! The file is a journal of JSON lines, one event each (`started`, `exited`), appended with one
+//! write(2) and no sync: START and the reaping of a child never wait for the disk. That is as
+//! durable as the record needs to be: a crash of the daemon leaves every written line in the
+//! page cache, and a crash of the machine ends the processes the lines name. A torn last line
+//! (power lost mid-write) is skipped when the journal is read. The journal is rewritten
+//! compacted (temp file, sync, rename) at start-up and whenever it holds over twice as many
+//! lines as there are records, so its size stays bounded.
 
 use crate::auth::users_file::write_atomically;
 use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use vigia_shared::Pid;
 
 /// Records kept at most; the oldest exited ones go first.
 const MAX_RECORDS: usize = 4096;
+
+/// Lines beyond twice the records the journal may hold before it is compacted.
+const COMPACT_SLACK: usize = 1024;
 
 /// One process started through the daemon.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,76 +42,176 @@ pub struct StartedRecord {
     pub exit: Option<i32>,
 }
 
-/// The registry and the file behind it.
+/// One line of the journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Event {
+    Started(StartedRecord),
+    Exited {
+        pid: Pid,
+        start_ticks: u64,
+        exit: i32,
+    },
+}
+
+/// The registry and the journal behind it.
 pub struct Registry {
     path: PathBuf,
-    records: Mutex<Vec<StartedRecord>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    records: Vec<StartedRecord>,
+    /// The journal, open for appending; `None` after it could not be opened (then every event
+    /// tries a compaction, which reopens it).
+    journal: Option<File>,
+    /// Lines in the journal.
+    lines: usize,
+}
+
+impl State {
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Started(record) => {
+                self.records.push(record);
+                if self.records.len() > MAX_RECORDS {
+                    let oldest = self
+                        .records
+                        .iter()
+                        .position(|x| x.exit.is_some())
+                        .unwrap_or(0);
+                    self.records.remove(oldest);
+                }
+            }
+            Event::Exited {
+                pid,
+                start_ticks,
+                exit,
+            } => {
+                if let Some(rec) = self
+                    .records
+                    .iter_mut()
+                    .rev()
+                    .find(|x| x.pid == pid && x.start_ticks == start_ticks)
+                {
+                    rec.exit = Some(exit);
+                }
+            }
+        }
+    }
 }
 
 impl Registry {
-    /// Loads the file if present; records of processes that are gone keep only their logs.
+    /// Reads the journal if present (or the single JSON array of earlier versions, beside it
+    /// as `started.json`), then rewrites it compacted.
     pub fn load(path: &Path) -> Self {
-        let records: Vec<StartedRecord> = std::fs::read(path)
-            .ok()
-            .and_then(|b| match serde_json::from_slice(&b) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    tracing::warn!(file = %path.display(), error = %e, "ignoring unreadable record of started processes");
-                    None
+        let mut state = State {
+            records: Vec::new(),
+            journal: None,
+            lines: 0,
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    match serde_json::from_slice::<Event>(line) {
+                        Ok(event) => state.apply(event),
+                        Err(e) => tracing::warn!(
+                            file = %path.display(), line = n + 1, error = %e,
+                            "skipping an unreadable line of the record of started processes"
+                        ),
+                    }
                 }
-            })
-            .unwrap_or_default();
-        Self {
-            path: path.to_owned(),
-            records: Mutex::new(records),
+            }
+            Err(_) => {
+                if let Some(records) = read_legacy(&path.with_extension("json")) {
+                    for record in records {
+                        state.apply(Event::Started(record));
+                    }
+                }
+            }
         }
+        let registry = Self {
+            path: path.to_owned(),
+            state: Mutex::new(state),
+        };
+        registry.with(|s| registry.compact(s));
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            let _ = std::fs::remove_file(path.with_extension("json"));
+        }
+        registry
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut Vec<StartedRecord>) -> R) -> R {
-        let mut guard = self.records.lock().unwrap_or_else(|p| p.into_inner());
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
 
-    fn save(&self, records: &[StartedRecord]) {
-        let data = serde_json::to_vec_pretty(records).unwrap_or_default();
+    /// Rewrites the journal as one `started` line a record, atomically, and reopens it.
+    fn compact(&self, state: &mut State) {
+        let mut data = Vec::with_capacity(state.records.len() * 256);
+        for record in &state.records {
+            if serde_json::to_writer(&mut data, &Event::Started(record.clone())).is_ok() {
+                data.push(b'\n');
+            }
+        }
+        state.journal = None;
         if let Err(e) = write_atomically(&self.path, &data, 0o600) {
             tracing::error!(file = %self.path.display(), error = %e, "cannot save the record of started processes");
+            return;
+        }
+        state.lines = state.records.len();
+        match OpenOptions::new().append(true).open(&self.path) {
+            Ok(f) => state.journal = Some(f),
+            Err(e) => {
+                tracing::error!(file = %self.path.display(), error = %e, "cannot open the record of started processes")
+            }
         }
     }
 
-    pub fn add(&self, record: StartedRecord) {
-        self.with(|r| {
-            r.push(record);
-            if r.len() > MAX_RECORDS
-                && let Some(i) = r.iter().position(|x| x.exit.is_some())
-            {
-                r.remove(i);
+    /// Applies `event` and appends it to the journal.
+    fn record(&self, event: Event) {
+        let mut line = serde_json::to_vec(&event).unwrap_or_default();
+        line.push(b'\n');
+        self.with(|s| {
+            s.apply(event);
+            if s.journal.is_none() || s.lines > 2 * s.records.len() + COMPACT_SLACK {
+                // The compacted journal already holds the event.
+                return self.compact(s);
             }
-            if r.len() > MAX_RECORDS {
-                r.remove(0);
+            // One write(2) on an O_APPEND file: the line lands whole or not at all.
+            let written = s.journal.as_mut().map(|f| f.write_all(&line));
+            match written {
+                Some(Ok(())) => s.lines += 1,
+                Some(Err(e)) => {
+                    tracing::error!(file = %self.path.display(), error = %e, "cannot append to the record of started processes");
+                    s.journal = None;
+                }
+                None => {}
             }
-            self.save(r);
         });
     }
 
+    pub fn add(&self, record: StartedRecord) {
+        self.record(Event::Started(record));
+    }
+
     pub fn mark_exited(&self, pid: Pid, start_ticks: u64, exit: i32) {
-        self.with(|r| {
-            if let Some(rec) = r
-                .iter_mut()
-                .rev()
-                .find(|x| x.pid == pid && x.start_ticks == start_ticks)
-            {
-                rec.exit = Some(exit);
-                self.save(r);
-            }
+        self.record(Event::Exited {
+            pid,
+            start_ticks,
+            exit,
         });
     }
 
     /// The record of the process now running as `pid`, if it was started through the daemon.
     pub fn running(&self, pid: Pid) -> Option<StartedRecord> {
         let ticks = start_ticks(pid)?;
-        self.with(|r| {
-            r.iter()
+        self.with(|s| {
+            s.records
+                .iter()
                 .rev()
                 .find(|x| x.pid == pid && x.start_ticks == ticks)
                 .cloned()
@@ -110,7 +223,19 @@ impl Registry {
         if let Some(r) = self.running(pid) {
             return Some(r);
         }
-        self.with(|r| r.iter().rev().find(|x| x.pid == pid).cloned())
+        self.with(|s| s.records.iter().rev().find(|x| x.pid == pid).cloned())
+    }
+}
+
+/// The record as earlier versions kept it: one JSON array.
+fn read_legacy(path: &Path) -> Option<Vec<StartedRecord>> {
+    let bytes = std::fs::read(path).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "ignoring unreadable record of started processes");
+            None
+        }
     }
 }
 
@@ -138,7 +263,7 @@ mod tests {
     #[test]
     fn records_survive_a_reload_and_match_only_the_same_process() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("started.json");
+        let path = dir.path().join("started.jsonl");
         let me = Pid(std::process::id());
         let reg = Registry::load(&path);
         reg.add(StartedRecord {
@@ -163,5 +288,77 @@ mod tests {
             exit: None,
         });
         assert!(stale.running(Pid(1)).is_none());
+    }
+
+    fn record(pid: u32, ticks: u64, user: &str) -> StartedRecord {
+        StartedRecord {
+            pid: Pid(pid),
+            start_ticks: ticks,
+            user: user.into(),
+            argv: vec!["sleep".into(), "1".into()],
+            log: "l".into(),
+            started_at_ms: 0,
+            exit: None,
+        }
+    }
+
+    fn lines(path: &Path) -> usize {
+        std::fs::read_to_string(path).unwrap().lines().count()
+    }
+
+    #[test]
+    fn exits_are_journalled_and_a_torn_last_line_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("started.jsonl");
+        let reg = Registry::load(&path);
+        reg.add(record(10, 1, "ana"));
+        reg.add(record(11, 2, "bob"));
+        reg.mark_exited(Pid(10), 1, -15);
+        reg.mark_exited(Pid(11), 999, 0); // another process that once had pid 11
+        assert_eq!(lines(&path), 4);
+        // Power lost in the middle of a line.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"started":{"pid":12,"start_ti"#).unwrap();
+        drop(f);
+        let again = Registry::load(&path);
+        assert_eq!(again.latest(Pid(10)).unwrap().exit, Some(-15));
+        assert_eq!(again.latest(Pid(11)).unwrap().exit, None);
+        assert!(again.latest(Pid(12)).is_none());
+        // Loading compacts: one line a record.
+        assert_eq!(lines(&path), 2);
+    }
+
+    #[test]
+    fn the_journal_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("started.jsonl");
+        let reg = Registry::load(&path);
+        for i in 0..(MAX_RECORDS as u32 + 3000) {
+            reg.add(record(i + 100, 7, "ana"));
+            reg.mark_exited(Pid(i + 100), 7, 0);
+        }
+        let n = lines(&path);
+        assert!(n <= 2 * MAX_RECORDS + COMPACT_SLACK + 1, "{n} lines");
+        let again = Registry::load(&path);
+        assert_eq!(lines(&path), MAX_RECORDS);
+        let newest = MAX_RECORDS as u32 + 3000 + 99;
+        assert_eq!(again.latest(Pid(newest)).unwrap().exit, Some(0));
+        assert!(again.latest(Pid(100)).is_none());
+    }
+
+    #[test]
+    fn the_single_file_of_earlier_versions_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("started.json");
+        std::fs::write(
+            &old,
+            serde_json::to_vec_pretty(&[record(42, 5, "luis")]).unwrap(),
+        )
+        .unwrap();
+        let path = dir.path().join("started.jsonl");
+        let reg = Registry::load(&path);
+        assert_eq!(reg.latest(Pid(42)).unwrap().user, "luis");
+        assert!(!old.exists());
+        assert_eq!(Registry::load(&path).latest(Pid(42)).unwrap().user, "luis");
     }
 }

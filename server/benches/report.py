@@ -2,9 +2,11 @@
 """Turns run.sh's results (JSON lines) into the results section of docs/benchmarks.md.
 
 Usage: report.py RESULTS.jsonl docs/benchmarks.md
+       report.py --soak SOAK.jsonl docs/benchmarks.md    (soak.sh's samples)
 
-Only the text between the `<!-- results:begin -->` and `<!-- results:end -->` markers is
-replaced; the rest of the document is left as it is.
+Only the text between the `<!-- results:begin -->` and `<!-- results:end -->` markers (or
+`<!-- soak:begin -->` and `<!-- soak:end -->`) is replaced; the rest of the document is left as
+it is.
 """
 
 import datetime
@@ -12,6 +14,46 @@ import json
 import sys
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+
+
+def splice(doc_path, begin, end, lines):
+    doc = open(doc_path).read()
+    head, _, rest = doc.partition(begin)
+    _, _, tail = rest.partition(end)
+    open(doc_path, "w").write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
+
+
+def soak(results_path, doc_path):
+    rows = [json.loads(line) for line in open(results_path) if line.strip()]
+    samples = [r for r in rows if "t" in r]
+    driver = next((r["driver"] for r in rows if "driver" in r), {})
+    first, last = samples[0], samples[-1]
+    out = []
+    w = out.append
+    w(f"Measured {datetime.date.today().isoformat()} by `server/benches/soak.sh`: "
+      f"{last['t'] / 60:.0f} minutes, {first.get('procs', 0):,} processes on the machine, "
+      "10 sessions (8 idle, LIST and STATUS once a second), 5 new logins a minute.")
+    w("")
+    w("| minute | daemon resident | daemon CPU (last 30 s) |")
+    w("| ---: | ---: | ---: |")
+    marks = [0, 1, 5, 10, 20, 30, 40, 50, 60, 90, 120]
+    for m in marks:
+        near = min(samples, key=lambda r: abs(r["t"] - m * 60))
+        if abs(near["t"] - m * 60) <= 30 and near["t"] <= last["t"]:
+            w(f"| {m} | {near['rss_kib'] / 1024:.1f} MiB | {f(near['cpu_pct'], 2)} % |")
+    settled = [r for r in samples if r["t"] >= min(600, last["t"] // 2)]
+    rss = [r["rss_kib"] / 1024 for r in settled]
+    cpu = [r["cpu_pct"] for r in samples if r.get("cpu_pct") is not None]
+    w("")
+    w(f"After minute {settled[0]['t'] // 60}: resident between {min(rss):.1f} and {max(rss):.1f} MiB "
+      f"({len(rss)} samples); peak over the whole soak {max(r['rss_kib'] for r in samples) / 1024:.1f} MiB; "
+      f"CPU {sum(cpu) / max(len(cpu), 1):.2f} % of a core on average.")
+    for name in ("LIST", "STATUS"):
+        d = driver.get(name)
+        if d:
+            w(f"{name} over the soak: {d['n']:,} requests, p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms.")
+    splice(doc_path, SOAK_BEGIN, SOAK_END, out)
 
 
 def f(v, digits=1):
@@ -120,11 +162,11 @@ def main(results_path, doc_path):
         w("| Glances | not installed on this machine: skipped |")
     w("")
 
-    doc = open(doc_path).read()
-    head, _, rest = doc.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    open(doc_path, "w").write(head + BEGIN + "\n" + "\n".join(out) + "\n" + END + tail)
+    splice(doc_path, BEGIN, END, out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--soak":
+        soak(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1], sys.argv[2])

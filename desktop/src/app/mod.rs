@@ -14,7 +14,7 @@ use crate::ui::UiState;
 use commands::UiCommand;
 use eframe::egui;
 use persist::{ConfigDir, Persisted, View};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,7 +77,7 @@ impl VigiaApp {
         }
         let waker: Waker = {
             let ctx = ctx.clone();
-            Arc::new(move || ctx.request_repaint())
+            Arc::new(move |within| ctx.request_repaint_after(within))
         };
         let mut ui = UiState::default();
         let persisted = match Persisted::load(&options.config_dir) {
@@ -131,8 +131,18 @@ impl VigiaApp {
             account: s.account(),
             pinned: s.pinned.clone(),
             password: self.typed.get(&id).cloned(),
+            watch: false,
         };
         self.net.open(spec);
+    }
+
+    /// Hosts whose processes the current view shows.
+    fn on_screen(&self) -> HashSet<crate::model::HostId> {
+        match self.persisted.ui.view {
+            View::Host => self.persisted.ui.selected.into_iter().collect(),
+            View::Search => self.model.hosts.keys().copied().collect(),
+            View::Dashboard => HashSet::new(),
+        }
     }
 
     /// Writes the settings when they changed.
@@ -157,6 +167,7 @@ impl eframe::App for VigiaApp {
         for event in self.net.poll() {
             self.apply_event(event);
         }
+        self.net.watch_only(&self.on_screen());
         // Countdowns ("reconnecting in N s") move without network events.
         if self
             .model

@@ -85,6 +85,8 @@ pub enum NetCommand {
         pid: Option<Pid>,
     },
     RefreshList,
+    /// Whether the host's processes are on screen: listed every `list_every` while they are.
+    Watch(bool),
     /// The password the user typed.
     Password(String),
     /// The user accepted the certificate with this fingerprint.

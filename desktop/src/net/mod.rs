@@ -11,14 +11,19 @@ pub use events::{ActionId, ActionOk, NetCommand, NetEvent, NetEventKind};
 
 use crate::model::HostId;
 use crate::secrets::SecretStore;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use vigia_shared::client::Timeouts;
 
-/// Wakes the UI (egui's `request_repaint`).
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
+/// Wakes the UI within the given time (egui's `request_repaint_after`): at once for what the
+/// user waits on, within [`STREAM_REPAINT_WITHIN`] for the streams, so that twenty hosts' samples
+/// arriving at twenty moments of a second cost one frame, not twenty.
+pub type Waker = Arc<dyn Fn(Duration) + Send + Sync>;
+
+/// How long a status sample or a refreshed process list may wait for the next frame.
+pub const STREAM_REPAINT_WITHIN: Duration = Duration::from_secs(1);
 
 /// Events not yet taken by the UI, at most; a task waits when the UI falls this far behind.
 const EVENT_QUEUE: usize = 1024;
@@ -89,6 +94,9 @@ pub struct SessionSpec {
     pub pinned: Option<String>,
     /// A password typed in this run; read from the credential store when absent.
     pub password: Option<String>,
+    /// List the host's processes every [`Tuning::list_every`]: only while they are on screen,
+    /// since a daemon rescans every process while someone lists (see [`NetHandle::watch_only`]).
+    pub watch: bool,
 }
 
 struct Running {
@@ -106,6 +114,8 @@ pub struct NetHandle {
     tx: mpsc::Sender<NetEvent>,
     rx: mpsc::Receiver<NetEvent>,
     sessions: HashMap<HostId, Running>,
+    /// Hosts whose processes are on screen.
+    watched: HashSet<HostId>,
     next_epoch: u64,
     next_action: u64,
 }
@@ -126,14 +136,16 @@ impl NetHandle {
             tx,
             rx,
             sessions: HashMap::new(),
+            watched: HashSet::new(),
             next_epoch: 1,
             next_action: 1,
         }
     }
 
     /// Starts (or restarts) the session of `spec.host`.
-    pub fn open(&mut self, spec: SessionSpec) {
+    pub fn open(&mut self, mut spec: SessionSpec) {
         self.close(spec.host);
+        spec.watch |= self.watched.contains(&spec.host);
         let epoch = self.next_epoch;
         self.next_epoch += 1;
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
@@ -165,6 +177,23 @@ impl NetHandle {
 
     pub fn is_open(&self, host: HostId) -> bool {
         self.sessions.contains_key(&host)
+    }
+
+    /// Lists the processes of exactly these hosts (those on screen), and of no other: tells
+    /// each session whose part changed. A session too far behind to be told keeps its old
+    /// part and is told again at the next call.
+    pub fn watch_only(&mut self, hosts: &HashSet<HostId>) {
+        let changed: Vec<HostId> = self.watched.symmetric_difference(hosts).copied().collect();
+        for host in changed {
+            let on = hosts.contains(&host);
+            if self.send(host, NetCommand::Watch(on)) || !self.is_open(host) {
+                if on {
+                    self.watched.insert(host);
+                } else {
+                    self.watched.remove(&host);
+                }
+            }
+        }
     }
 
     /// Passes a command to a host's session; `false` when it has none or is too far behind.
@@ -217,7 +246,7 @@ impl NetHandle {
                     kind,
                 })
                 .await;
-            waker();
+            waker(Duration::ZERO);
         });
     }
 

@@ -5,10 +5,11 @@
 
 use super::events::{ActionOk, NetCommand, NetEvent, NetEventKind};
 use super::trust::{explain, needs_decision};
-use super::{SessionSpec, Tuning, Waker};
+use super::{STREAM_REPAINT_WITHIN, SessionSpec, Tuning, Waker};
 use crate::model::{ConnState, HostId};
 use crate::secrets::{SecretError, SecretStore};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -45,8 +46,12 @@ impl Outbox {
             epoch: self.epoch,
             kind,
         };
+        let within = match ev.kind {
+            NetEventKind::Sample(_) | NetEventKind::Processes { .. } => STREAM_REPAINT_WITHIN,
+            _ => Duration::ZERO,
+        };
         let sent = self.tx.send(ev).await.is_ok();
-        (self.waker)();
+        (self.waker)(within);
         sent
     }
 
@@ -200,10 +205,15 @@ async fn load_secret(
         .map_err(|e| SecretError::Store(format!("the credential store crashed: {e}")))?
 }
 
-/// Answers a command that needs a logged-in session while there is none.
-async fn refuse_offline(command: NetCommand, out: &Outbox) {
+/// Answers a command that needs a logged-in session while there is none, and keeps what the
+/// next session must know.
+async fn while_offline(command: NetCommand, spec: &mut SessionSpec, out: &Outbox) {
     let action = match command {
         NetCommand::Start { action, .. } | NetCommand::Stop { action, .. } => action,
+        NetCommand::Watch(on) => {
+            spec.watch = on;
+            return;
+        }
         _ => return,
     };
     out.send(NetEventKind::ActionDone {
@@ -241,7 +251,7 @@ async fn wait_for_user(
             }
             NetCommand::RetryNow => true,
             other => {
-                refuse_offline(other, out).await;
+                while_offline(other, spec, out).await;
                 false
             }
         };
@@ -270,7 +280,7 @@ async fn wait_backoff(
                     return Flow::Continue;
                 }
                 Some(NetCommand::Trust(fingerprint)) => spec.pinned = Some(fingerprint),
-                Some(other) => refuse_offline(other, out).await,
+                Some(other) => while_offline(other, spec, out).await,
             },
         }
     }
@@ -341,7 +351,7 @@ async fn serve(
                 None => return Ended::Lost("the daemon closed the connection".into()),
             },
             _ = list_tick.tick() => {
-                if !listing {
+                if spec.watch && !listing {
                     listing = true;
                     jobs.spawn(list(client.clone()));
                 }
@@ -397,6 +407,13 @@ async fn serve(
                     }
                     NetCommand::RefreshList => {
                         if !listing {
+                            listing = true;
+                            jobs.spawn(list(client.clone()));
+                        }
+                    }
+                    NetCommand::Watch(on) => {
+                        spec.watch = on;
+                        if on && !listing {
                             listing = true;
                             jobs.spawn(list(client.clone()));
                         }

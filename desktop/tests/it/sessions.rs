@@ -1,10 +1,15 @@
 //! Session logic against real daemons: reconnecting after a restart, a pinned certificate that
-//! changed, a first contact, and a host that hangs while the app goes on working.
+//! changed, a first contact, a host that hangs while the app goes on working, and lists asked
+//! only for the hosts whose processes are on screen.
 
 use crate::common::*;
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use vigia::VigiaApp;
+use vigia::app::commands::UiCommand;
+use vigia::app::persist::View;
 use vigia::model::{ConnState, HostId};
 use vigia::net::{NetCommand, NetEvent, NetEventKind, NetHandle, SessionSpec, Tuning};
 
@@ -13,7 +18,7 @@ fn net(world: &World) -> NetHandle {
         world.rt.handle().clone(),
         world.secrets.clone(),
         Tuning::fast(),
-        Arc::new(|| {}),
+        Arc::new(|_| {}),
     )
 }
 
@@ -26,6 +31,7 @@ fn spec(d: &TestDaemon, pinned: Option<&str>) -> SessionSpec {
         account: "admin@test".into(),
         pinned: pinned.map(str::to_owned),
         password: Some(ADMIN_PW.into()),
+        watch: true,
     }
 }
 
@@ -145,6 +151,7 @@ fn the_app_keeps_working_while_one_host_hangs() {
     let mut h = world.app();
     let me = std::process::id();
     let mut slowest = Duration::ZERO;
+    h.state_mut().command(UiCommand::Select(HostId(2)));
     step_until(&mut h, "alpha's processes while stuck hangs", |h| {
         h.state()
             .model()
@@ -169,4 +176,54 @@ fn the_app_keeps_working_while_one_host_hangs() {
     assert!(connected(&h, "alpha"));
     h.get_by_label("Dashboard").click();
     step_until(&mut h, "the dashboard", |h| shown(h, "All hosts"));
+}
+
+#[test]
+fn processes_are_listed_only_while_on_screen() {
+    let world = World::new();
+    let (a, b) = (world.daemon(), world.daemon());
+    world.save_servers(&[
+        ("alpha", a.addr, Some(&a.fingerprint)),
+        ("beta", b.addr, Some(&b.fingerprint)),
+    ]);
+    let mut h = world.app();
+    let generation = |h: &Harness<'_, VigiaApp>, id: u64| {
+        h.state()
+            .model()
+            .host(HostId(id))
+            .map_or(0, |x| x.procs_generation)
+    };
+    h.state_mut().command(UiCommand::ShowView(View::Dashboard));
+    step_until(&mut h, "both hosts connected", |h| {
+        connected(h, "alpha") && connected(h, "beta")
+    });
+    // The dashboard shows no process: neither daemon is asked to list (and so to rescan).
+    let quiet_until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < quiet_until {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!((generation(&h, 1), generation(&h, 2)), (0, 0));
+
+    // beta's table: beta alone is listed, again and again.
+    h.state_mut().command(UiCommand::Select(HostId(2)));
+    step_until(&mut h, "beta listed twice", |h| generation(h, 2) >= 2);
+    assert_eq!(generation(&h, 1), 0);
+
+    // Back to the dashboard: the listing stops.
+    h.state_mut().command(UiCommand::ShowView(View::Dashboard));
+    settle(&mut h);
+    let before = generation(&h, 2);
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(generation(&h, 2) <= before + 1, "beta still listed");
+
+    // The search covers every host: both are listed.
+    h.state_mut().command(UiCommand::ShowView(View::Search));
+    step_until(&mut h, "both listed for the search", |h| {
+        generation(h, 1) >= 1 && generation(h, 2) > before + 1
+    });
 }

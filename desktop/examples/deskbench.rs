@@ -232,6 +232,8 @@ struct Bench {
     frame_ms: Vec<f64>,
     /// `logic` + `ui` of each frame, ms.
     app_ms: Vec<f64>,
+    /// `logic` alone (the network's events applied), ms.
+    logic_ms: Vec<f64>,
     logic_took: Duration,
     rss: Vec<(u64, u64)>,
     out: Arc<std::sync::Mutex<Option<Result<serde_json::Value, String>>>>,
@@ -251,6 +253,7 @@ impl Bench {
             },
             frame_ms: Vec::new(),
             app_ms: Vec::new(),
+            logic_ms: Vec::new(),
             logic_took: Duration::ZERO,
             rss: Vec::new(),
             out,
@@ -340,6 +343,9 @@ impl Bench {
                         "frame_max_ms": pct(&mut self.frame_ms, 1.0),
                         "app_p50_ms": pct(&mut self.app_ms, 0.5),
                         "app_p99_ms": pct(&mut self.app_ms, 0.99),
+                        "app_max_ms": pct(&mut self.app_ms, 1.0),
+                        "logic_p50_ms": pct(&mut self.logic_ms, 0.5),
+                        "logic_p99_ms": pct(&mut self.logic_ms, 0.99),
                         "rss_start_bytes": self.rss.first().map_or(0, |r| r.1),
                         "rss_end_bytes": rss_end,
                         "rss_samples": self.rss,
@@ -365,6 +371,7 @@ impl eframe::App for Bench {
         let took = t.elapsed() + self.logic_took;
         if matches!(self.phase, Phase::Measuring { .. }) {
             self.app_ms.push(took.as_secs_f64() * 1e3);
+            self.logic_ms.push(self.logic_took.as_secs_f64() * 1e3);
         }
         let ctx = ui.ctx().clone();
         self.advance(&ctx, frame);

@@ -153,15 +153,36 @@ def main(results_path, doc_path):
         r = s["r"]
         w(f"| {r.get('subscribers', 0):,} sessions subscribed to the 1 s status stream | daemon "
           f"{f(r.get('subscribers_cpu_pct'), 2)} % of a core, {f(r.get('events_per_s'), 0)} events/s delivered |")
-    g = by.get("glances", [])
-    if g:
-        for s in g:
-            w(f"| Glances process list, {s['count']:,} extra processes | {s['list_ms']} ms, "
-              f"{s['bytes']:,} bytes, resident {s['rss_kib'] / 1024:.0f} MiB |")
-    else:
-        w("| Glances | not installed on this machine: skipped |")
     w("")
 
+    w("### Beside Glances")
+    w("")
+    g = by.get("glances", [])
+    if not g:
+        w("Glances is not installed on this machine: skipped (`pip install 'glances[web]'`).")
+        w("")
+    else:
+        lists = {s["count"]: s["r"] for s in by.get("list", [])}
+        w("Glances 4 web server (`glances -w --disable-webui`), `GET /api/4/processlist` with curl, "
+          "against the daemon's LIST on a warm session at the same process count. A *fresh* "
+          "Glances list is one that finds its figures older than its 2 s refresh time (any "
+          "client polling every 2 s or slower gets those); a *cached* one is an immediate repeat. "
+          "Glances' CPU while polled every 2 s is set against the daemon's while LISTed every 1 s.")
+        w("")
+        w("| extra processes | Glances fresh list (its CPU) | Glances cached | vigiad LIST p50 | fresh ÷ vigiad | bytes a process: Glances / vigiad text / JSON | Glances ÷ vigiad JSON | CPU: Glances polled 2 s / vigiad LIST 1 s | resident: Glances |")
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        watch = {s["count"]: s["r"] for s in by.get("watch", [])}
+        for s in g:
+            r = lists.get(s["count"], {})
+            p50 = r.get("list", {}).get("p50_ms")
+            per = s["bytes"] / max(s["rows"], 1)
+            js = r.get("row_bytes_json")
+            wcpu = watch.get(s["count"], {}).get("rate_cpu_pct")
+            w(f"| {s['count']:,} | {f(s['fresh_ms'])} ms ({s['fresh_cpu_ms']:,} ms) | {f(s['cached_ms'], 2)} ms "
+              f"| {f(p50, 2)} ms | {f(s['fresh_ms'] / p50 if p50 else None, 0)}× "
+              f"| {per:,.0f} / {f(r.get('row_bytes_text'))} / {f(js)} | {f(per / js if js else None, 1)}× "
+              f"| {f(s['poll_cpu_pct'], 1)} % / {f(wcpu, 2)} % | {s['rss_kib'] / 1024:.0f} MiB |")
+        w("")
     splice(doc_path, BEGIN, END, out)
 
 

@@ -9,7 +9,8 @@
 # measures at each count: the floor scan, `ps`, the daemon's /proc scan, sysinfo, LIST latency
 # and bytes, the cost of someone watching at 1 Hz; then, at 3,000: the idle CPU over 60 s,
 # START/STOP pairs, idle sessions, new logins beside them, and 1,000 status subscribers.
-# Glances is measured only when it is already installed. Every loop is bounded.
+# Glances (`pip install 'glances[web]'`) is measured beside it when installed. Every loop is
+# bounded.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -108,23 +109,43 @@ ps_ms() { # median of 5 runs of ps, milliseconds
     printf '%s\n' "${v[@]}" | sort -n | sed -n 3p | awk '{ printf "%.2f", $1 / 1000 }'
 }
 
-glances_step() { # glances_step COUNT
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+glances_step() { # glances_step COUNT: Glances 4's REST process list beside the daemon's LIST
     command -v glances >/dev/null || return 0
-    local gport=$((PORT + 1)) t0 t1 bytes gpid
+    local gport=$((PORT + 1)) gpid i a b fresh=() fresh_cpu=() cached=() bytes rows url
+    url="http://127.0.0.1:$gport/api/4/processlist"
     glances -w --disable-webui --bind 127.0.0.1 --port "$gport" >/dev/null 2>&1 &
     gpid=$!
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$gport/api/4/status" >/dev/null 2>&1 && break
         sleep 0.2
     done
-    t0=$(now_ns)
-    bytes=$(curl -sf "http://127.0.0.1:$gport/api/4/processlist" | wc -c)
-    t1=$(now_ns)
-    local rss
+    # Glances refreshes its figures when a request finds them older than its refresh time
+    # (2 s): a request every 2.5 s gets a fresh list, an immediate repeat the cached one.
+    for i in 1 2 3 4 5; do
+        sleep 2.5
+        a=$(ticks "$gpid")
+        fresh+=("$(curl -sf -o "$WORK/glances.json" -w '%{time_total}' "$url")")
+        b=$(ticks "$gpid")
+        fresh_cpu+=("$(((b - a) * 1000 / HZ))")
+        cached+=("$(curl -sf -o /dev/null -w '%{time_total}' "$url")")
+    done
+    bytes=$(wc -c <"$WORK/glances.json")
+    rows=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/glances.json")
+    # Its cost when a dashboard polls it every 2 s.
+    a=$(ticks "$gpid")
+    for i in $(seq $((WATCH_SECS / 2))); do
+        curl -sf -o /dev/null "$url"
+        sleep 2
+    done
+    b=$(ticks "$gpid")
+    local poll_cpu rss
+    poll_cpu=$(awk -v a="$a" -v b="$b" -v hz="$HZ" -v s="$WATCH_SECS" 'BEGIN { printf "%.2f", (b - a) / hz / s * 100 }')
     rss=$(rss_kib "$gpid")
     kill "$gpid"
     wait "$gpid" 2>/dev/null || true
-    record "{\"step\":\"glances\",\"count\":$1,\"list_ms\":$(((t1 - t0) / 1000000)),\"bytes\":$bytes,\"rss_kib\":$rss}"
+    record "{\"step\":\"glances\",\"count\":$1,\"fresh_ms\":$(printf '%s\n' "${fresh[@]}" | median | awk '{ printf "%.1f", $1 * 1000 }'),\"fresh_cpu_ms\":$(printf '%s\n' "${fresh_cpu[@]}" | median),\"cached_ms\":$(printf '%s\n' "${cached[@]}" | median | awk '{ printf "%.2f", $1 * 1000 }'),\"bytes\":$bytes,\"rows\":$rows,\"poll_cpu_pct\":$poll_cpu,\"rss_kib\":$rss}"
 }
 
 say "daemon on 127.0.0.1:$PORT"

@@ -3,9 +3,10 @@
 
 Usage: report.py RESULTS.jsonl docs/benchmarks.md
        report.py --soak SOAK.jsonl docs/benchmarks.md    (soak.sh's samples)
+       report.py --desktop BENCH.json docs/benchmarks.md (desktop/tools/bench.sh's figures)
 
 Only the text between the `<!-- results:begin -->` and `<!-- results:end -->` markers (or
-`<!-- soak:begin -->` and `<!-- soak:end -->`) is replaced; the rest of the document is left as
+`<!-- soak:begin -->` and `<!-- soak:end -->`, or the `desktop:` pair) is replaced; the rest of the document is left as
 it is.
 """
 
@@ -15,6 +16,39 @@ import sys
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+DESK_BEGIN, DESK_END = "<!-- desktop:begin -->", "<!-- desktop:end -->"
+
+
+def desktop(bench_path, doc_path):
+    r = json.loads(open(bench_path).read())
+    out = []
+    w = out.append
+    w(f"Measured {datetime.date.today().isoformat()} by `desktop/tools/bench.sh`: {r['hosts']} daemons "
+      f"streaming status, one host's table open with {r['rows']:,} rows, {r['secs'] / 60:.0f} minutes "
+      "measured after every host connected; a 1280×820 window under Xvfb, drawn by Mesa's "
+      "software renderer (llvmpipe), whose rasterising threads count in the app's CPU.")
+    w("")
+    w("| measure | result |")
+    w("| --- | --- |")
+    w(f"| the app's CPU, every thread (UI, network, software rasteriser) | {r['cpu_pct']:.2f} % of a core |")
+    w(f"| frames drawn | {r['frames_per_s']:.2f} a second ({r['frames']:,} in all) |")
+    w(f"| the app's own work per frame (`logic` + `ui`) | p50 {r['app_p50_ms']:.2f} ms, p99 {r['app_p99_ms']:.2f} ms, "
+      f"max {r.get('app_max_ms', float('nan')):.2f} ms |")
+    if "logic_p99_ms" in r:
+        w(f"| of which applying the network's events (`logic`) | p50 {r['logic_p50_ms']:.2f} ms, p99 {r['logic_p99_ms']:.2f} ms |")
+    w(f"| the whole frame as eframe times it (with tessellation and software painting) | "
+      f"p50 {r['frame_p50_ms']:.2f} ms, p99 {r['frame_p99_ms']:.2f} ms |")
+    samples = r.get("rss_samples", [])
+    w(f"| resident memory | {r['rss_start_bytes'] / 2**20:.1f} MiB when all connected → "
+      f"{r['rss_end_bytes'] / 2**20:.1f} MiB at the end |")
+    if len(samples) > 3:
+        w("")
+        w("Resident memory over the run (MiB, each minute):")
+        w("")
+        w("| minute | " + " | ".join(str(t // 60) for t, _ in samples[::5]) + " |")
+        w("| --- | " + " | ".join("---:" for _ in samples[::5]) + " |")
+        w("| resident | " + " | ".join(f"{b / 2**20:.1f}" for _, b in samples[::5]) + " |")
+    splice(doc_path, DESK_BEGIN, DESK_END, out)
 
 
 def splice(doc_path, begin, end, lines):
@@ -140,12 +174,12 @@ def main(results_path, doc_path):
           f"{r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB |")
     for s in by.get("logins_shipped", []):
         r = s["r"]
-        w(f"| 200 more logins (4 at a time), glibc defaults | resident "
+        w(f"| 200 more logins (4 at a time), as shipped | resident "
           f"{r.get('rss_start_bytes', 0) / 2**20:.1f} → {r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB |")
     for s in by.get("sessions", []):
         r = s["r"]
         ll = r.get("login_list", {})
-        w(f"| {s['n']:,} idle sessions (fixed mmap threshold) | {f(r.get('session_kib'))} KiB a session, "
+        w(f"| {s['n']:,} idle sessions | {f(r.get('session_kib'))} KiB a session, "
           f"resident {r.get('sessions_rss_bytes', 0) / 2**20:.1f} MiB, idle CPU "
           f"{f(r.get('sessions_idle_cpu_pct'), 2)} %; a new login + LIST beside them: "
           f"p50 {f(ll.get('p50_ms'))} ms, p99 {f(ll.get('p99_ms'))} ms |")
@@ -189,5 +223,7 @@ def main(results_path, doc_path):
 if __name__ == "__main__":
     if sys.argv[1] == "--soak":
         soak(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "--desktop":
+        desktop(sys.argv[2], sys.argv[3])
     else:
         main(sys.argv[1], sys.argv[2])

@@ -196,19 +196,17 @@ r=$(loadgen --sessions 200 --parallel 4 --window 1)
 record "{\"step\":\"logins_shipped\",\"r\":$r}"
 stop_daemon
 
-# glibc raises its mmap threshold after the first 19 MiB argon2 buffer is freed, and later
-# buffers stay in the heap; a fixed threshold keeps the session figures about sessions.
-TUNE=GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
+# Each phase on a fresh daemon, so that one phase's sessions do not weigh on the next's figures.
 for n in $SESSION_COUNTS; do
-    say "$n idle sessions ($TUNE)"
-    start_daemon "$TUNE"
+    say "$n idle sessions"
+    start_daemon
     r=$(loadgen --sessions "$n" --logins 50 --window "$WINDOW")
     record "{\"step\":\"sessions\",\"n\":$n,\"r\":$r}"
     stop_daemon
 done
 
 say "$SUBSCRIBERS subscribers"
-start_daemon "$TUNE"
+start_daemon
 r=$(loadgen --subscribers "$SUBSCRIBERS" --window "$WINDOW")
 record "{\"step\":\"fanout\",\"r\":$r}"
 stop_daemon

@@ -20,7 +20,12 @@ pub enum Series {
     Core(usize),
 }
 
-/// Points of one series, for the samples of the last `window_s` seconds (all when `None`).
+/// Most points a line is drawn with: about two a pixel of a wide plot. An hour of 1 s samples
+/// (3,600, times the cores when they are shown) would otherwise be tessellated every frame.
+pub const MAX_POINTS: usize = 720;
+
+/// Points of one series, for the samples of the last `window_s` seconds (all when `None`),
+/// thinned to [`MAX_POINTS`].
 pub fn points(
     history: &Ring<StatusSample>,
     series: Series,
@@ -29,7 +34,7 @@ pub fn points(
     let Some(last) = history.back().map(|s| s.time_ms) else {
         return Vec::new();
     };
-    history
+    let all = history
         .iter()
         .filter_map(|s| {
             let x = (s.time_ms as f64 - last as f64) / 1000.0;
@@ -43,7 +48,41 @@ pub fn points(
             };
             Some([x, y])
         })
-        .collect()
+        .collect();
+    thin(all, MAX_POINTS)
+}
+
+/// At most `max` points (plus the latest): each run of consecutive points gives its lowest and
+/// its highest, in time order, so that a one-sample spike survives the thinning.
+fn thin(all: Vec<[f64; 2]>, max: usize) -> Vec<[f64; 2]> {
+    let buckets = max / 2;
+    if all.len() <= max || buckets == 0 {
+        return all;
+    }
+    let mut out = Vec::with_capacity(max + 1);
+    for b in 0..buckets {
+        let run = &all[b * all.len() / buckets..(b + 1) * all.len() / buckets];
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in run.iter().enumerate() {
+            if p[1] < run[lo][1] {
+                lo = i;
+            }
+            if p[1] > run[hi][1] {
+                hi = i;
+            }
+        }
+        let (first, second) = (lo.min(hi), lo.max(hi));
+        out.extend(run.get(first));
+        if second != first {
+            out.extend(run.get(second));
+        }
+    }
+    if let (Some(last), Some(shown)) = (all.last(), out.last())
+        && last != shown
+    {
+        out.push(*last);
+    }
+    out
 }
 
 /// A small plot without axes or interaction, for a dashboard card.
@@ -124,5 +163,24 @@ mod tests {
         assert_eq!(points(&r, Series::Cpu, Some(3.0)).len(), 2);
         assert_eq!(points(&r, Series::Memory, None)[0], [-4.0, 25.0]);
         assert_eq!(points(&r, Series::Core(1), None)[0], [-4.0, 90.0]);
+    }
+
+    #[test]
+    fn an_hour_is_thinned_and_keeps_its_spikes_and_its_end() {
+        let mut r = Ring::new(3600);
+        r.extend((0..3600u64).map(|i| sample(i * 1000, if i == 1234 { 99.0 } else { 5.0 })));
+        let pts = points(&r, Series::Cpu, None);
+        assert!(pts.len() <= MAX_POINTS + 1, "{} points", pts.len());
+        assert!(pts.iter().any(|p| p[1] == 99.0), "the spike was lost");
+        assert_eq!(pts.last(), Some(&[0.0, 5.0]));
+        assert_eq!(pts.first(), Some(&[-3599.0, 5.0]));
+        assert!(
+            pts.windows(2).all(|w| w[0][0] < w[1][0]),
+            "not in time order"
+        );
+        // Short histories are left as they are.
+        r = Ring::new(10);
+        r.extend((0..10u64).map(|i| sample(i * 1000, i as f32)));
+        assert_eq!(points(&r, Series::Cpu, None).len(), 10);
     }
 }

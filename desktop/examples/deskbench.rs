@@ -66,6 +66,7 @@ impl Drop for Children {
 }
 
 fn main() -> Result<()> {
+    vigia::memory::keep_frame_buffers();
     let cli = Cli::parse();
     let work = tempfile::tempdir().context("temporary directory")?;
     let mut children = Children(Vec::new());
@@ -182,8 +183,8 @@ fn daemon(vigiad: &Path, dir: &Path, port: u16) -> Result<(Child, String)> {
     Ok((child, fingerprint))
 }
 
-/// The app's CPU time (seconds, every thread) and resident memory (bytes).
-fn own_use() -> (f64, u64) {
+/// The app's CPU time (seconds, every thread), resident memory (bytes) and minor page faults.
+fn own_use() -> (f64, u64, u64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -199,6 +200,7 @@ fn own_use() -> (f64, u64) {
     (
         (num(14) + num(15)) as f64 / hz,
         num(24) * rustix::param::page_size() as u64,
+        num(10),
     )
 }
 
@@ -218,6 +220,7 @@ enum Phase {
     Measuring {
         since: Instant,
         cpu: f64,
+        faults: u64,
         next_sample: Instant,
     },
     Done,
@@ -284,7 +287,7 @@ impl Bench {
         match self.phase {
             Phase::Warming { since } => {
                 if self.ready() {
-                    let (cpu, rss) = own_use();
+                    let (cpu, rss, faults) = own_use();
                     eprintln!(
                         "all {} hosts connected, {} rows open; measuring {} s",
                         self.cli.hosts,
@@ -298,6 +301,7 @@ impl Bench {
                     self.phase = Phase::Measuring {
                         since: now,
                         cpu,
+                        faults,
                         next_sample: now + Duration::from_secs(self.cli.sample_every),
                     };
                 } else if now.duration_since(since) > Duration::from_secs(120) {
@@ -308,6 +312,7 @@ impl Bench {
             Phase::Measuring {
                 since,
                 cpu,
+                faults,
                 next_sample,
             } => {
                 if let Some(s) = frame.info().cpu_usage {
@@ -319,11 +324,12 @@ impl Bench {
                     self.phase = Phase::Measuring {
                         since,
                         cpu,
+                        faults,
                         next_sample: next_sample + Duration::from_secs(self.cli.sample_every),
                     };
                 }
                 if elapsed >= Duration::from_secs(self.cli.secs) {
-                    let (cpu_end, rss_end) = own_use();
+                    let (cpu_end, rss_end, faults_end) = own_use();
                     let secs = elapsed.as_secs_f64();
                     let frames = self.frame_ms.len();
                     let rows = self
@@ -336,6 +342,7 @@ impl Bench {
                         "rows": rows,
                         "secs": secs,
                         "cpu_pct": (cpu_end - cpu) / secs * 100.0,
+                        "minor_faults_per_frame": (faults_end - faults) as f64 / frames.max(1) as f64,
                         "frames": frames,
                         "frames_per_s": frames as f64 / secs,
                         "frame_p50_ms": pct(&mut self.frame_ms, 0.5),

@@ -8,6 +8,7 @@
 //! - [`net`] (tokio runtime, passed in): one session task per host; events flow to the UI through a
 //!   channel and wake it with `request_repaint`; the UI sends commands back. The UI never awaits.
 //! - [`secrets`]: passwords live in the operating system's credential store, never in a file.
+//! - [`memory`]: allocator settings that keep each frame's buffers from one frame to the next.
 //!
 //! ```no_run
 //! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,6 +21,7 @@
 //! ```
 
 pub mod app;
+pub mod memory;
 pub mod model;
 pub mod net;
 pub mod secrets;

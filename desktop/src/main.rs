@@ -27,6 +27,7 @@ struct Cli {
 const ICON_PNG: &[u8] = include_bytes!("../../packaging/icons/vigia.png");
 
 fn main() -> anyhow::Result<()> {
+    vigia::memory::keep_frame_buffers();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -101,7 +101,7 @@ async fn a_wrong_password_and_an_unknown_user_take_the_same_time() {
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     // Warm up, then alternate so that drift hits both alike.
     let _ = c.login("admin", "warm-up").await;
-    for i in 0..21 {
+    for i in 0..31 {
         for (user, out) in [
             ("admin", &mut known),
             (format!("ghost{i}").as_str(), &mut unknown),
@@ -112,17 +112,26 @@ async fn a_wrong_password_and_an_unknown_user_take_the_same_time() {
         }
     }
     let (mk, mu) = (percentile(&mut known, 50.0), percentile(&mut unknown, 50.0));
-    let diff = mk.abs_diff(mu);
+    // The low end of each set is where other work on the machine weighs least: a check that
+    // skipped or added work for one kind of login would shift it as much as the median.
+    let (lk, lu) = (percentile(&mut known, 10.0), percentile(&mut unknown, 10.0));
     report(
         "login timing",
         format!(
-            "median {:.2} ms for a wrong password, {:.2} ms for an unknown user: {:.2} ms apart",
+            "median {:.2} ms for a wrong password, {:.2} ms for an unknown user ({:.2} ms apart); \
+             10th percentile {:.2} ms and {:.2} ms ({:.2} ms apart)",
             mk.as_secs_f64() * 1e3,
             mu.as_secs_f64() * 1e3,
-            diff.as_secs_f64() * 1e3
+            mk.abs_diff(mu).as_secs_f64() * 1e3,
+            lk.as_secs_f64() * 1e3,
+            lu.as_secs_f64() * 1e3,
+            lk.abs_diff(lu).as_secs_f64() * 1e3
         ),
     );
-    assert!(diff < Duration::from_millis(5), "{mk:?} vs {mu:?}");
+    assert!(
+        lk.abs_diff(lu) < Duration::from_millis(3),
+        "10th percentiles {lk:?} vs {lu:?} (medians {mk:?} vs {mu:?})"
+    );
 }
 
 /// Every role tries every command, in both modes: exactly the allowed ones succeed.

@@ -127,39 +127,63 @@
       return td;
     }
 
+    // Rows are kept by pid and updated in place: a row, and its Stop button, stays the same
+    // element across refreshes, so a click never lands on a row that was just replaced.
+    const kept = new Map();
+
+    function buildRow(p) {
+      const tr = document.createElement("tr");
+      tr.dataset.pid = String(p.pid);
+      const link = document.createElement("a");
+      link.href = "/processes/" + p.pid;
+      link.textContent = String(p.pid);
+      cell(tr, "", "num").appendChild(link);
+      const r = { tr, canAct: state.canAct, user: cell(tr, ""), cpu: cell(tr, "", "num"), mem: cell(tr, "", "num"), name: cell(tr, "", "name") };
+      if (state.canAct) {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = "/processes/" + p.pid + "/stop";
+        form.className = "stop";
+        const token = document.createElement("input");
+        token.type = "hidden"; token.name = "csrf"; token.value = csrf;
+        const btn = document.createElement("button");
+        btn.type = "submit"; btn.textContent = "Stop";
+        form.append(token, btn);
+        cell(tr, "").appendChild(form);
+      }
+      return r;
+    }
+
+    function rowFor(p) {
+      let r = kept.get(p.pid);
+      if (!r || r.canAct !== state.canAct) {
+        r = buildRow(p);
+        kept.set(p.pid, r);
+      }
+      const put = (td, text) => { if (td.textContent !== text) td.textContent = text; };
+      put(r.user, p.user);
+      put(r.cpu, p.cpu.toFixed(1));
+      put(r.mem, humanBytes(p.mem));
+      put(r.name, p.name);
+      return r.tr;
+    }
+
     function render() {
       if (!state.rows) return;
       const needle = filter.value.trim().toLowerCase();
       let rows = state.rows.filter((p) => !needle || p.name.toLowerCase().includes(needle) || p.user.toLowerCase().includes(needle));
       rows.sort((a, b) => cmp[state.sort](a, b) || a.pid - b.pid);
       if (state.desc) rows.reverse();
-      const frag = document.createDocumentFragment();
+      const alive = new Set(state.rows.map((p) => p.pid));
+      for (const pid of kept.keys()) if (!alive.has(pid)) kept.delete(pid);
+      // Move rows only where the order changed; drop the rest.
+      let at = tbody.firstElementChild;
       for (const p of rows) {
-        const tr = document.createElement("tr");
-        tr.dataset.pid = String(p.pid);
-        const link = document.createElement("a");
-        link.href = "/processes/" + p.pid;
-        link.textContent = String(p.pid);
-        cell(tr, "", "num").appendChild(link);
-        cell(tr, p.user);
-        cell(tr, p.cpu.toFixed(1), "num");
-        cell(tr, humanBytes(p.mem), "num");
-        cell(tr, p.name, "name");
-        if (state.canAct) {
-          const form = document.createElement("form");
-          form.method = "post";
-          form.action = "/processes/" + p.pid + "/stop";
-          form.className = "stop";
-          const token = document.createElement("input");
-          token.type = "hidden"; token.name = "csrf"; token.value = csrf;
-          const btn = document.createElement("button");
-          btn.type = "submit"; btn.textContent = "Stop";
-          form.append(token, btn);
-          cell(tr, "").appendChild(form);
-        }
-        frag.appendChild(tr);
+        const tr = rowFor(p);
+        if (tr === at) at = at.nextElementSibling;
+        else tbody.insertBefore(tr, at);
       }
-      tbody.replaceChildren(frag);
+      while (at) { const next = at.nextElementSibling; at.remove(); at = next; }
       setText("count", rows.length + " of " + state.rows.length);
       for (const th of table.tHead.rows[0].cells) {
         const a = th.querySelector("a");

@@ -5,7 +5,7 @@
 # processes on the machine. Needs: xvfb (xvfb-run), Mesa's libgl1-mesa-dri.
 #
 #   desktop/tools/bench.sh                 # 60 s measured
-#   SECS=3900 desktop/tools/bench.sh       # the one-hour memory run (65 minutes)
+#   SECS=3600 MARK=desktop-hour desktop/tools/bench.sh   # the one-hour run, in its own table
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +15,7 @@ HOSTS=${HOSTS:-20}
 EXTRA=${EXTRA:-3000}
 PORT=${PORT:-15400}
 EVERY=${EVERY:-60}
+MARK=${MARK:-desktop}
 
 (cd "$ROOT" && cargo build --release -q -p vigiad --bin vigiad && \
     cargo build --release -q -p vigia --example deskbench)
@@ -24,6 +25,6 @@ trap 'rm -f "$out"' EXIT
 xvfb-run -a -s "-screen 0 1280x820x24" "$TARGET/release/examples/deskbench" \
     --vigiad "$TARGET/release/vigiad" --hosts "$HOSTS" --extra "$EXTRA" --secs "$SECS" \
     --sample-every "$EVERY" --port "$PORT" | tee "$out"
-tail -n 1 "$out" >"$ROOT/desktop/tools/last-bench.json"
-python3 "$ROOT/server/benches/report.py" --desktop "$ROOT/desktop/tools/last-bench.json" \
-    "$ROOT/docs/benchmarks.md"
+tail -n 1 "$out" >"$ROOT/desktop/tools/last-$MARK.json"
+python3 "$ROOT/server/benches/report.py" --desktop "$ROOT/desktop/tools/last-$MARK.json" \
+    "$ROOT/docs/benchmarks.md" "$MARK"

@@ -3,7 +3,7 @@
 
 Usage: report.py RESULTS.jsonl docs/benchmarks.md
        report.py --soak SOAK.jsonl docs/benchmarks.md    (soak.sh's samples)
-       report.py --desktop BENCH.json docs/benchmarks.md (desktop/tools/bench.sh's figures)
+       report.py --desktop BENCH.json docs/benchmarks.md [MARK] (desktop/tools/bench.sh's figures)
 
 Only the text between the `<!-- results:begin -->` and `<!-- results:end -->` markers (or
 `<!-- soak:begin -->` and `<!-- soak:end -->`, or the `desktop:` pair) is replaced; the rest of the document is left as
@@ -16,10 +16,9 @@ import sys
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
-DESK_BEGIN, DESK_END = "<!-- desktop:begin -->", "<!-- desktop:end -->"
 
 
-def desktop(bench_path, doc_path):
+def desktop(bench_path, doc_path, mark="desktop"):
     r = json.loads(open(bench_path).read())
     out = []
     w = out.append
@@ -48,7 +47,7 @@ def desktop(bench_path, doc_path):
         w("| minute | " + " | ".join(str(t // 60) for t, _ in samples[::5]) + " |")
         w("| --- | " + " | ".join("---:" for _ in samples[::5]) + " |")
         w("| resident | " + " | ".join(f"{b / 2**20:.1f}" for _, b in samples[::5]) + " |")
-    splice(doc_path, DESK_BEGIN, DESK_END, out)
+    splice(doc_path, f"<!-- {mark}:begin -->", f"<!-- {mark}:end -->", out)
 
 
 def splice(doc_path, begin, end, lines):
@@ -224,6 +223,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "--soak":
         soak(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "--desktop":
-        desktop(sys.argv[2], sys.argv[3])
+        desktop(*sys.argv[2:5])
     else:
         main(sys.argv[1], sys.argv[2])

@@ -31,8 +31,9 @@ async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
 fn report(test: &str, figure: impl std::fmt::Display) {
     let line = format!("battery: {test}: {figure}");
     println!("{line}");
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/battery-report.txt");
+    // The target directory, wherever CARGO_TARGET_DIR puts it (`<target>/tmp` is cargo's).
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = tmp.parent().unwrap_or(tmp).join("battery-report.txt");
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -68,13 +68,14 @@ def soak(results_path, doc_path):
       f"{last['t'] / 60:.0f} minutes, {first.get('procs', 0):,} processes on the machine, "
       "10 sessions (8 idle, LIST and STATUS once a second), 5 new logins a minute.")
     w("")
-    w("| minute | daemon resident | daemon CPU (last 30 s) |")
-    w("| ---: | ---: | ---: |")
+    w("| minute | daemon resident | daemon CPU (last 30 s) | processes on the machine |")
+    w("| ---: | ---: | ---: | ---: |")
     marks = [0, 1, 5, 10, 20, 30, 40, 50, 60, 90, 120]
     for m in marks:
         near = min(samples, key=lambda r: abs(r["t"] - m * 60))
         if abs(near["t"] - m * 60) <= 30 and near["t"] <= last["t"]:
-            w(f"| {m} | {near['rss_kib'] / 1024:.1f} MiB | {f(near['cpu_pct'], 2)} % |")
+            procs = near.get("procs")
+            w(f"| {m} | {near['rss_kib'] / 1024:.1f} MiB | {f(near['cpu_pct'], 2)} % | {f'{procs:,}' if procs else '–'} |")
     settled = [r for r in samples if r["t"] >= min(600, last["t"] // 2)]
     rss = [r["rss_kib"] / 1024 for r in settled]
     cpu = [r["cpu_pct"] for r in samples if r.get("cpu_pct") is not None]

@@ -32,70 +32,19 @@ QUIET_SECS=35
 
 WORK=$(mktemp -d /tmp/vigia-bench.XXXXXX)
 RESULTS=$WORK/results.jsonl
-SLEEPERS=()
-DAEMON_PID=""
-
-cleanup() {
-    set +e
-    [[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    if ((${#SLEEPERS[@]})); then
-        printf '%s\n' "${SLEEPERS[@]}" | xargs -r -n 500 kill 2>/dev/null
-        wait "${SLEEPERS[@]}" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-say() { printf '\n== %s\n' "$*" >&2; }
+VIGIAD=$TARGET/release/vigiad
+LOADGEN=$TARGET/release/examples/loadgen
+SCANBENCH=$TARGET/release/examples/scanbench
+# shellcheck source=server/benches/lib.sh
+source "$ROOT/server/benches/lib.sh"
 record() { printf '%s\n' "$1" >>"$RESULTS"; }
-nprocs() { find /proc -maxdepth 1 -regex '/proc/[0-9]+' | wc -l; }
-ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-now_ns() { date +%s%N; }
-HZ=$(getconf CLK_TCK)
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "building (release, once)"
 (cd "$ROOT" && cargo build --release -q -p vigiad --bin vigiad --example loadgen --example scanbench)
-VIGIAD=$TARGET/release/vigiad
-LOADGEN=$TARGET/release/examples/loadgen
-SCANBENCH=$TARGET/release/examples/scanbench
-
-start_daemon() { # start_daemon [env assignments...]
-    mkdir -p -m 700 "$WORK/data"
-    printf '{"admin":"bench-password"}' >"$WORK/data/users.json"
-    chmod 600 "$WORK/data/users.json"
-    printf 'bench-password\n' >"$WORK/pw"
-    : >"$WORK/cfg.toml"
-    [[ $EUID == 0 ]] && printf 'run_as = "root"\n' >"$WORK/cfg.toml"
-    env "$@" "$VIGIAD" --config "$WORK/cfg.toml" --data-dir "$WORK/data" \
-        --listen "127.0.0.1:$PORT" --no-web --max-connections 12000 \
-        --max-connections-per-ip 12000 >>"$WORK/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-        sleep 0.1
-    done
-    FP=$("$VIGIAD" cert show --data-dir "$WORK/data" | awk '/SHA-256/ { print $2 }')
-}
-
-stop_daemon() {
-    kill "$DAEMON_PID"
-    wait "$DAEMON_PID" 2>/dev/null || true
-    DAEMON_PID=""
-}
 
 loadgen() {
-    "$LOADGEN" --addr "127.0.0.1:$PORT" --fingerprint "$FP" --password-file "$WORK/pw" \
-        --daemon-pid "$DAEMON_PID" --json "$@" | tee -a /dev/stderr | tail -n 1
-}
-
-add_sleepers() { # add_sleepers N
-    local i
-    for ((i = 0; i < $1; i++)); do
-        sleep 3600 &
-        SLEEPERS+=($!)
-    done
+    drive --json "$@" | tee -a /dev/stderr | tail -n 1
 }
 
 ps_ms() { # median of 5 runs of ps, milliseconds

@@ -18,73 +18,35 @@ EVERY=30
 
 WORK=$(mktemp -d /tmp/vigia-soak.XXXXXX)
 RESULTS=$WORK/soak.jsonl
-SLEEPERS=()
-DAEMON_PID=""
-DRIVER_PID=""
-
-cleanup() {
-    set +e
-    [[ -n $DRIVER_PID ]] && kill "$DRIVER_PID" 2>/dev/null
-    [[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    if ((${#SLEEPERS[@]})); then
-        printf '%s\n' "${SLEEPERS[@]}" | xargs -r -n 500 kill 2>/dev/null
-        wait "${SLEEPERS[@]}" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-say() { printf '\n== %s\n' "$*" >&2; }
-ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+VIGIAD=$TARGET/release/vigiad
+LOADGEN=$TARGET/release/examples/loadgen
+# shellcheck source=server/benches/lib.sh
+source "$ROOT/server/benches/lib.sh"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "building (release, once)"
 (cd "$ROOT" && cargo build --release -q -p vigiad --bin vigiad --example loadgen)
-VIGIAD=$TARGET/release/vigiad
-LOADGEN=$TARGET/release/examples/loadgen
-
-mkdir -p -m 700 "$WORK/data"
-printf '{"admin":"soak-password"}' >"$WORK/data/users.json"
-chmod 600 "$WORK/data/users.json"
-printf 'soak-password\n' >"$WORK/pw"
-: >"$WORK/cfg.toml"
-[[ $EUID == 0 ]] && printf 'run_as = "root"\n' >"$WORK/cfg.toml"
-"$VIGIAD" --config "$WORK/cfg.toml" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" \
-    --no-web >>"$WORK/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.1
-done
-FP=$("$VIGIAD" cert show --data-dir "$WORK/data" | awk '/SHA-256/ { print $2 }')
-loadgen() {
-    "$LOADGEN" --addr "127.0.0.1:$PORT" --fingerprint "$FP" --password-file "$WORK/pw" \
-        --daemon-pid "$DAEMON_PID" "$@"
-}
+start_daemon
 
 say "$EXTRA extra processes"
-for ((i = 0; i < EXTRA; i++)); do
-    sleep $((SOAK_SECS + 600)) &
-    SLEEPERS+=($!)
-done
+add_sleepers "$EXTRA" $((SOAK_SECS + 600))
 START_RSS=$(rss_kib "$DAEMON_PID")
 
 say "soak: ${SOAK_SECS}s"
-loadgen --sessions 8 --window 1 --list-rate 1 --status-rate 1 --duration "$SOAK_SECS" \
+drive --sessions 8 --window 1 --list-rate 1 --status-rate 1 --duration "$SOAK_SECS" \
     >"$WORK/driver.log" 2>&1 &
 DRIVER_PID=$!
 t0=$(date +%s)
 t_prev=$t0 c_prev=$(ticks "$DAEMON_PID")
 printf '{"t":0,"rss_kib":%s,"cpu_pct":null,"procs":%s}\n' "$START_RSS" \
-    "$(find /proc -maxdepth 1 -regex '/proc/[0-9]+' | wc -l)" >>"$RESULTS"
+    "$(nprocs)" >>"$RESULTS"
 next_login=$((t0 + 60))
 while :; do
     now=$(date +%s)
     ((now - t0 >= SOAK_SECS)) && break
     kill -0 "$DAEMON_PID" || { echo "the daemon died" >&2; exit 1; }
     if ((now >= next_login)); then
-        loadgen --logins 5 >/dev/null 2>&1 || echo "logins failed at $((now - t0)) s" >&2
+        drive --logins 5 >/dev/null 2>&1 || echo "logins failed at $((now - t0)) s" >&2
         next_login=$((next_login + 60))
     fi
     wait_s=$((EVERY - (now - t0) % EVERY))
@@ -93,7 +55,8 @@ while :; do
     now=$(date +%s) c=$(ticks "$DAEMON_PID")
     cpu=$(awk -v a="$c_prev" -v b="$c" -v hz="$(getconf CLK_TCK)" -v s=$((now - t_prev)) \
         'BEGIN { printf "%.3f", (b - a) / hz / (s > 0 ? s : 1) * 100 }')
-    printf '{"t":%s,"rss_kib":%s,"cpu_pct":%s}\n' $((now - t0)) "$(rss_kib "$DAEMON_PID")" "$cpu" \
+    printf '{"t":%s,"rss_kib":%s,"cpu_pct":%s,"procs":%s}\n' $((now - t0)) "$(rss_kib "$DAEMON_PID")" \
+        "$cpu" "$(nprocs)" \
         | tee -a "$RESULTS" >&2
     t_prev=$now c_prev=$c
 done

@@ -44,6 +44,11 @@ struct Cli {
     /// The daemon binary.
     #[arg(long, default_value = "target/release/vigiad")]
     vigiad: PathBuf,
+    /// Fill every host's hour of history before the app connects: the daemons sample every
+    /// 100 ms and the app opens after 3,600 of their samples, so its history rings are at their
+    /// bound from the first minute (for the memory run; the stream to the app stays at 1 s).
+    #[arg(long)]
+    prefill_history: bool,
     /// First port; daemon i listens on `port + i`.
     #[arg(long, default_value_t = 15400)]
     port: u16,
@@ -82,7 +87,8 @@ fn main() -> Result<()> {
     let secrets = Arc::new(MemoryStore::new());
     for i in 0..cli.hosts {
         let port = cli.port + u16::try_from(i)?;
-        let (child, fingerprint) = daemon(&cli.vigiad, &work.path().join(format!("d{i}")), port)?;
+        let dir = work.path().join(format!("d{i}"));
+        let (child, fingerprint) = daemon(&cli.vigiad, &dir, port, cli.prefill_history)?;
         children.0.push(child);
         let entry = ServerEntry {
             id: HostId(i + 1),
@@ -95,6 +101,11 @@ fn main() -> Result<()> {
         };
         secrets.set(&entry.account(), PASSWORD)?;
         persisted.servers.push(entry);
+    }
+    if cli.prefill_history {
+        // 3,600 samples at 100 ms, and a margin.
+        eprintln!("filling the daemons' history: 370 s");
+        std::thread::sleep(Duration::from_secs(370));
     }
     persisted.ui.view = View::Host;
     persisted.ui.selected = Some(HostId(1));
@@ -142,7 +153,7 @@ fn main() -> Result<()> {
 }
 
 /// Starts one daemon with its own data directory; returns it and its certificate fingerprint.
-fn daemon(vigiad: &Path, dir: &Path, port: u16) -> Result<(Child, String)> {
+fn daemon(vigiad: &Path, dir: &Path, port: u16, fast: bool) -> Result<(Child, String)> {
     std::fs::create_dir_all(dir)?;
     let users = dir.join("users.json");
     std::fs::write(&users, format!("{{\"admin\": \"{PASSWORD}\"}}"))?;
@@ -160,6 +171,11 @@ fn daemon(vigiad: &Path, dir: &Path, port: u16) -> Result<(Child, String)> {
         .arg("--data-dir")
         .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--no-web"])
+        .args(if fast {
+            &["--sample-interval-ms", "100"][..]
+        } else {
+            &[]
+        })
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -339,6 +355,7 @@ impl Bench {
                         .map_or(0, |h| h.procs.len());
                     let v = json!({
                         "hosts": self.cli.hosts,
+                        "prefill_history": self.cli.prefill_history,
                         "rows": rows,
                         "secs": secs,
                         "cpu_pct": (cpu_end - cpu) / secs * 100.0,

@@ -6,6 +6,7 @@
 #
 #   desktop/tools/bench.sh                 # 60 s measured
 #   SECS=3600 MARK=desktop-hour desktop/tools/bench.sh   # the one-hour run, in its own table
+#   PREFILL=1 SECS=1200 MARK=desktop-full desktop/tools/bench.sh  # histories full from the start
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +17,7 @@ EXTRA=${EXTRA:-3000}
 PORT=${PORT:-15400}
 EVERY=${EVERY:-60}
 MARK=${MARK:-desktop}
+PREFILL=${PREFILL:-0}
 
 (cd "$ROOT" && cargo build --release -q -p vigiad --bin vigiad && \
     cargo build --release -q -p vigia --example deskbench)
@@ -24,7 +26,8 @@ out=$(mktemp /tmp/vigia-deskbench.XXXXXX)
 trap 'rm -f "$out"' EXIT
 xvfb-run -a -s "-screen 0 1280x820x24" "$TARGET/release/examples/deskbench" \
     --vigiad "$TARGET/release/vigiad" --hosts "$HOSTS" --extra "$EXTRA" --secs "$SECS" \
-    --sample-every "$EVERY" --port "$PORT" | tee "$out"
+    --sample-every "$EVERY" --port "$PORT" $([[ $PREFILL == 1 ]] && echo --prefill-history) \
+    | tee "$out"
 tail -n 1 "$out" >"$ROOT/desktop/tools/last-$MARK.json"
 python3 "$ROOT/server/benches/report.py" --desktop "$ROOT/desktop/tools/last-$MARK.json" \
     "$ROOT/docs/benchmarks.md" "$MARK"

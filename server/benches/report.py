@@ -24,7 +24,10 @@ def desktop(bench_path, doc_path, mark="desktop"):
     w = out.append
     w(f"Measured {datetime.date.today().isoformat()} by `desktop/tools/bench.sh`: {r['hosts']} daemons "
       f"streaming status, one host's table open with {r['rows']:,} rows, {r['secs'] / 60:.0f} minutes "
-      "measured after every host connected; a 1280×820 window under Xvfb, drawn by Mesa's "
+      "measured after every host connected"
+      + (", every host's history already full (3,600 samples, taken 100 ms apart before the app "
+         "opened; the stream to the app at 1 s)" if r.get("prefill_history") else "")
+      + "; a 1280×820 window under Xvfb, drawn by Mesa's "
       "software renderer (llvmpipe), whose rasterising threads count in the app's CPU.")
     w("")
     w("| measure | result |")

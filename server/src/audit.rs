@@ -83,6 +83,13 @@ impl AuditLog {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Checkpoints copy the journal into the database and sync it; SQLite runs them on the
+        // commit that crosses 1,000 pages, that is on some request's path. A connection of its
+        // own does it in the background instead, when it can be opened.
+        let checkpointer = Connection::open(path).ok();
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS events (
                  id      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -101,13 +108,17 @@ impl AuditLog {
             "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1",
             params![MAX_EVENTS],
         )?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let conn = Arc::new(Mutex::new(conn));
+        if let Some(c) = checkpointer
+            && !checkpoint_in_background(c, Arc::downgrade(&conn))
+        {
+            lock(&conn).pragma_update(None, "wal_autocheckpoint", 1000)?;
+        }
+        Ok(Self { conn })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.conn)
     }
 
     /// Records `r` now, on the calling thread.
@@ -209,6 +220,37 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// How often the background connection checkpoints the journal.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Checkpoints the journal every [`CHECKPOINT_EVERY`] on a thread of its own, without waiting
+/// for readers or the writer (PASSIVE), until the log is dropped. `false` when no thread could
+/// be started.
+fn checkpoint_in_background(conn: Connection, log: std::sync::Weak<Mutex<Connection>>) -> bool {
+    let spawned = std::thread::Builder::new()
+        .name("audit-checkpoint".into())
+        .spawn(move || {
+            let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if log.strong_count() == 0 {
+                    return;
+                }
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "cannot checkpoint the audit log");
+                }
+            }
+        });
+    if let Err(e) = &spawned {
+        tracing::warn!(error = %e, "cannot start the audit log's checkpoints; SQLite's own run instead");
+    }
+    spawned.is_ok()
+}
+
+fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -270,5 +312,20 @@ mod tests {
         let s = "é".repeat(MAX_FIELD);
         let c = clip(&s);
         assert!(c.len() <= MAX_FIELD && c.chars().all(|ch| ch == 'é'));
+    }
+
+    #[test]
+    fn the_journal_is_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let log = AuditLog::open(&path).unwrap();
+        for _ in 0..400 {
+            log.record_blocking(&rec("ana", "start", true)).unwrap();
+        }
+        // No commit checkpoints: the events are in the journal alone.
+        let before = std::fs::metadata(&path).unwrap().len();
+        std::thread::sleep(CHECKPOINT_EVERY * 2 + std::time::Duration::from_millis(500));
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after > before, "database {before} -> {after} bytes");
     }
 }

@@ -149,7 +149,7 @@ stop_daemon
 for n in $SESSION_COUNTS; do
     say "$n idle sessions"
     start_daemon
-    r=$(loadgen --sessions "$n" --logins 50 --window "$WINDOW")
+    r=$(loadgen --sessions "$n" --logins 100 --window "$WINDOW")
     record "{\"step\":\"sessions\",\"n\":$n,\"r\":$r}"
     stop_daemon
 done

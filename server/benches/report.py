@@ -22,8 +22,10 @@ def desktop(bench_path, doc_path, mark="desktop"):
     r = json.loads(open(bench_path).read())
     out = []
     w = out.append
+    mins = round(r['secs'] / 60)
+    span = f"{r['secs']:.0f} s" if mins < 2 else f"{mins} minutes"
     w(f"Measured {datetime.date.today().isoformat()} by `desktop/tools/bench.sh`: {r['hosts']} daemons "
-      f"streaming status, one host's table open with {r['rows']:,} rows, {r['secs'] / 60:.0f} minutes "
+      f"streaming status, one host's table open with {r['rows']:,} rows, {span} "
       "measured after every host connected"
       + (", every host's history already full (3,600 samples, taken 100 ms apart before the app "
          "opened; the stream to the app at 1 s)" if r.get("prefill_history") else "")
@@ -44,12 +46,14 @@ def desktop(bench_path, doc_path, mark="desktop"):
     w(f"| resident memory | {r['rss_start_bytes'] / 2**20:.1f} MiB when all connected → "
       f"{r['rss_end_bytes'] / 2**20:.1f} MiB at the end |")
     if len(samples) > 3:
+        # At most 13 columns: every sample of a short run, every fifth of a long one.
+        shown = samples if len(samples) <= 13 else samples[::5] + ([] if (len(samples) - 1) % 5 == 0 else samples[-1:])
         w("")
-        w("Resident memory over the run (MiB, each minute):")
+        w("Resident memory over the run (MiB):")
         w("")
-        w("| minute | " + " | ".join(str(t // 60) for t, _ in samples[::5]) + " |")
-        w("| --- | " + " | ".join("---:" for _ in samples[::5]) + " |")
-        w("| resident | " + " | ".join(f"{b / 2**20:.1f}" for _, b in samples[::5]) + " |")
+        w("| minute | " + " | ".join(str(t // 60) for t, _ in shown) + " |")
+        w("| --- | " + " | ".join("---:" for _ in shown) + " |")
+        w("| resident | " + " | ".join(f"{b / 2**20:.1f}" for _, b in shown) + " |")
     splice(doc_path, f"<!-- {mark}:begin -->", f"<!-- {mark}:end -->", out)
 
 

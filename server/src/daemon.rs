@@ -193,6 +193,7 @@ fn spawn_web(
     let limits = crate::web::ServeLimits {
         handshake_timeout: svc.config.handshake_timeout,
         max_connections: svc.config.max_connections,
+        max_connections_per_ip: svc.config.max_connections_per_ip,
     };
     tokio::spawn(crate::web::serve(
         listener,

@@ -65,28 +65,29 @@ pub async fn accept_loop(
     }
 }
 
-/// Open connections per client address, bounded.
+/// Open connections per client address, bounded (each port keeps its own counts).
 #[derive(Clone)]
-struct PerIp {
+pub(crate) struct PerIp {
     max: usize,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 /// One connection's share of its address's count; released on drop.
-struct IpSlot {
+pub(crate) struct IpSlot {
     ip: IpAddr,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 impl PerIp {
-    fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         Self {
             max,
             open: Arc::default(),
         }
     }
 
-    fn acquire(&self, ip: IpAddr) -> Option<IpSlot> {
+    /// A slot for one more connection from `ip`, or `None` when it has its share.
+    pub(crate) fn acquire(&self, ip: IpAddr) -> Option<IpSlot> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= self.max {

@@ -76,6 +76,7 @@ pub async fn serve(
         TlsAcceptor::from(Arc::new(cfg))
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_ip = crate::listener::PerIp::new(limits.max_connections_per_ip);
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -92,10 +93,14 @@ pub async fn serve(
             tracing::warn!(%peer, "web connection limit reached, turning a client away");
             continue;
         };
+        let Some(ip_slot) = per_ip.acquire(peer.ip()) else {
+            tracing::warn!(%peer, "web per-address connection limit reached, turning a client away");
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let (acceptor, router, shutdown) = (acceptor.clone(), router.clone(), shutdown.clone());
         tracker.spawn(async move {
-            let _slot = slot;
+            let _slots = (slot, ip_slot);
             match acceptor {
                 Some(acceptor) => {
                     match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await
@@ -118,6 +123,8 @@ pub async fn serve(
 pub struct ServeLimits {
     pub handshake_timeout: Duration,
     pub max_connections: usize,
+    /// Open connections from one client address at most.
+    pub max_connections_per_ip: usize,
 }
 
 async fn serve_connection<S>(

@@ -463,3 +463,61 @@ async fn failed_web_logins_share_the_lock_out() {
     let r = t2.cmd(&format!("LOGIN:view:{VIEW_PW}")).await;
     assert!(r.starts_with("OK"), "{r}");
 }
+
+/// A TLS handshake with the web panel from `source`: whether the panel took the connection.
+async fn web_handshake(d: &TestDaemon, source: [u8; 4]) -> bool {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::from((source, 0)))
+        .unwrap();
+    let Ok(tcp) = socket.connect(d.web_addr).await else {
+        return false;
+    };
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connector = crate::common::tls_connector(&d.fingerprint);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), connector.connect(name, tcp)).await,
+        Ok(Ok(_))
+    )
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_web_connection() {
+    let d = TestDaemon::spawn_with(Setup {
+        tweak: Box::new(|cfg, _| cfg.max_connections_per_ip = 2),
+        ..Default::default()
+    })
+    .await;
+    // Two connections that never finish their handshake hold this address's share.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .unwrap();
+        held.push(socket.connect(d.web_addr).await.unwrap());
+    }
+    assert!(
+        !web_handshake(&d, [127, 0, 0, 1]).await,
+        "a third connection from the same address is turned away"
+    );
+    assert!(
+        web_handshake(&d, [127, 0, 0, 5]).await,
+        "another address still gets in"
+    );
+    drop(held);
+    let mut web = Web::new(&d);
+    let mut served = false;
+    for _ in 0..50 {
+        if web_handshake(&d, [127, 0, 0, 1]).await {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        served,
+        "the address's share comes back when its connections close"
+    );
+    assert_eq!(web.get("/login").await.status, StatusCode::OK);
+}

@@ -46,8 +46,10 @@ def desktop(bench_path, doc_path, mark="desktop"):
     w(f"| resident memory | {r['rss_start_bytes'] / 2**20:.1f} MiB when all connected → "
       f"{r['rss_end_bytes'] / 2**20:.1f} MiB at the end |")
     if len(samples) > 3:
-        # At most 13 columns: every sample of a short run, every fifth of a long one.
-        shown = samples if len(samples) <= 13 else samples[::5] + ([] if (len(samples) - 1) % 5 == 0 else samples[-1:])
+        # Every sample of a short run; every fifth of a long one, and its last.
+        shown = samples if len(samples) <= 13 else samples[::5]
+        if shown[-1] is not samples[-1]:
+            shown = shown + samples[-1:]
         w("")
         w("Resident memory over the run (MiB):")
         w("")

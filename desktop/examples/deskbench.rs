@@ -255,6 +255,9 @@ struct Bench {
     logic_ms: Vec<f64>,
     logic_took: Duration,
     rss: Vec<(u64, u64)>,
+    /// Why each measured frame was drawn (egui's `repaint_causes`, file:line): frames in the
+    /// first minute, and after it.
+    causes: std::collections::BTreeMap<String, [u64; 2]>,
     out: Arc<std::sync::Mutex<Option<Result<serde_json::Value, String>>>>,
 }
 
@@ -275,6 +278,7 @@ impl Bench {
             logic_ms: Vec::new(),
             logic_took: Duration::ZERO,
             rss: Vec::new(),
+            causes: Default::default(),
             out,
         }
     }
@@ -335,6 +339,15 @@ impl Bench {
                     self.frame_ms.push(f64::from(s) * 1e3);
                 }
                 let elapsed = now.duration_since(since);
+                let later = usize::from(elapsed >= Duration::from_secs(60));
+                let mut causes = ctx.repaint_causes();
+                causes.dedup();
+                if causes.is_empty() {
+                    self.causes.entry("(none)".into()).or_default()[later] += 1;
+                }
+                for c in causes {
+                    self.causes.entry(c.to_string()).or_default()[later] += 1;
+                }
                 if now >= next_sample {
                     self.rss.push((elapsed.as_secs(), own_use().1));
                     self.phase = Phase::Measuring {
@@ -373,6 +386,7 @@ impl Bench {
                         "rss_start_bytes": self.rss.first().map_or(0, |r| r.1),
                         "rss_end_bytes": rss_end,
                         "rss_samples": self.rss,
+                        "repaint_causes": self.causes,
                     });
                     self.finish(ctx, Ok(v));
                 }

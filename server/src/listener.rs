@@ -3,10 +3,10 @@
 
 use crate::services::Services;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -19,8 +19,10 @@ pub async fn accept_loop(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let slots = Arc::new(Semaphore::new(svc.config.max_connections));
-    let per_ip = PerIp::new(svc.config.max_connections_per_ip);
+    let admission = Admission::new(
+        svc.config.max_connections,
+        svc.config.max_connections_per_ip,
+    );
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -34,20 +36,14 @@ pub async fn accept_loop(
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "connection limit reached, turning a client away");
-            drop(tcp);
-            continue;
-        };
-        let Some(ip_slot) = per_ip.acquire(peer.ip()) else {
-            tracing::warn!(%peer, "per-address connection limit reached, turning a client away");
+        let Some(admitted) = admission.admit(peer, "protocol") else {
             drop(tcp);
             continue;
         };
         let _ = tcp.set_nodelay(true);
         let (acceptor, svc, shutdown) = (acceptor.clone(), svc.clone(), shutdown.clone());
         tracker.spawn(async move {
-            let _slots = (slot, ip_slot);
+            let _admitted = admitted;
             let limit = svc.config.handshake_timeout;
             let tls = match tokio::time::timeout(limit, acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
@@ -65,21 +61,61 @@ pub async fn accept_loop(
     }
 }
 
-/// Open connections per client address, bounded (each port keeps its own counts).
+/// The connection caps of one port (each port counts its own): in all, and per client address.
+/// Checked before the handshake, so that the excess costs no TLS work and open sessions are
+/// never touched.
+pub(crate) struct Admission {
+    slots: Arc<Semaphore>,
+    per_ip: PerIp,
+}
+
+/// One connection's place under both caps; given back when dropped.
+pub(crate) struct Admitted {
+    _slot: OwnedSemaphorePermit,
+    _ip: IpSlot,
+}
+
+impl Admission {
+    pub(crate) fn new(max: usize, max_per_ip: usize) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(max)),
+            per_ip: PerIp::new(max_per_ip),
+        }
+    }
+
+    /// Room for one more connection from `peer` on `door` (for the log), or `None`, logged,
+    /// when either cap is reached.
+    pub(crate) fn admit(&self, peer: SocketAddr, door: &str) -> Option<Admitted> {
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, door, "connection limit reached, turning a client away");
+            return None;
+        };
+        let Some(ip) = self.per_ip.acquire(peer.ip()) else {
+            tracing::warn!(%peer, door, "per-address connection limit reached, turning a client away");
+            return None;
+        };
+        Some(Admitted {
+            _slot: slot,
+            _ip: ip,
+        })
+    }
+}
+
+/// Open connections per client address, bounded.
 #[derive(Clone)]
-pub(crate) struct PerIp {
+struct PerIp {
     max: usize,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 /// One connection's share of its address's count; released on drop.
-pub(crate) struct IpSlot {
+struct IpSlot {
     ip: IpAddr,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 impl PerIp {
-    pub(crate) fn new(max: usize) -> Self {
+    fn new(max: usize) -> Self {
         Self {
             max,
             open: Arc::default(),
@@ -87,7 +123,7 @@ impl PerIp {
     }
 
     /// A slot for one more connection from `ip`, or `None` when it has its share.
-    pub(crate) fn acquire(&self, ip: IpAddr) -> Option<IpSlot> {
+    fn acquire(&self, ip: IpAddr) -> Option<IpSlot> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= self.max {

@@ -21,7 +21,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -75,8 +74,8 @@ pub async fn serve(
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         TlsAcceptor::from(Arc::new(cfg))
     });
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let per_ip = crate::listener::PerIp::new(limits.max_connections_per_ip);
+    let admission =
+        crate::listener::Admission::new(limits.max_connections, limits.max_connections_per_ip);
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -89,18 +88,13 @@ pub async fn serve(
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "web connection limit reached, turning a client away");
-            continue;
-        };
-        let Some(ip_slot) = per_ip.acquire(peer.ip()) else {
-            tracing::warn!(%peer, "web per-address connection limit reached, turning a client away");
+        let Some(admitted) = admission.admit(peer, "web") else {
             continue;
         };
         let _ = tcp.set_nodelay(true);
         let (acceptor, router, shutdown) = (acceptor.clone(), router.clone(), shutdown.clone());
         tracker.spawn(async move {
-            let _slots = (slot, ip_slot);
+            let _admitted = admitted;
             match acceptor {
                 Some(acceptor) => {
                     match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await

@@ -160,6 +160,14 @@ pub fn tls_connector(fingerprint: &str) -> tokio_rustls::TlsConnector {
     tokio_rustls::TlsConnector::from(config)
 }
 
+/// A TCP connection to `addr` from the loopback address `source` (127.0.0.0/8 is all local), as
+/// another client would connect.
+pub async fn tcp_from(source: [u8; 4], addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((source, 0)))?;
+    socket.connect(addr).await
+}
+
 /// A raw TLS connection speaking the text protocol.
 pub struct TextConn {
     pub stream: BufReader<TlsStream<TcpStream>>,
@@ -178,9 +186,7 @@ impl TextConn {
         addr: SocketAddr,
         fingerprint: &str,
     ) -> std::io::Result<Self> {
-        let socket = tokio::net::TcpSocket::new_v4()?;
-        socket.bind(SocketAddr::from((source, 0)))?;
-        let tcp = socket.connect(addr).await?;
+        let tcp = tcp_from(source, addr).await?;
         let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
         let tls = tls_connector(fingerprint).connect(name, tcp).await?;
         Ok(Self {

@@ -466,11 +466,7 @@ async fn failed_web_logins_share_the_lock_out() {
 
 /// A TLS handshake with the web panel from `source`: whether the panel took the connection.
 async fn web_handshake(d: &TestDaemon, source: [u8; 4]) -> bool {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind(std::net::SocketAddr::from((source, 0)))
-        .unwrap();
-    let Ok(tcp) = socket.connect(d.web_addr).await else {
+    let Ok(tcp) = crate::common::tcp_from(source, d.web_addr).await else {
         return false;
     };
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
@@ -491,11 +487,11 @@ async fn one_address_cannot_take_every_web_connection() {
     // Two connections that never finish their handshake hold this address's share.
     let mut held = Vec::new();
     for _ in 0..2 {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket
-            .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .unwrap();
-        held.push(socket.connect(d.web_addr).await.unwrap());
+        held.push(
+            crate::common::tcp_from([127, 0, 0, 1], d.web_addr)
+                .await
+                .unwrap(),
+        );
     }
     assert!(
         !web_handshake(&d, [127, 0, 0, 1]).await,
